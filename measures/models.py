@@ -1,0 +1,133 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import Agency, Jurisdiction
+
+
+class PolicyDocument(models.Model):
+    title = models.CharField(_("标题"), max_length=300, blank=True)
+    issuer = models.CharField(_("发文机关"), max_length=200, blank=True)
+    doc_number = models.CharField(_("文号"), max_length=100, blank=True)
+    issued = models.DateField(_("发文日期"), null=True, blank=True)
+    effective = models.DateField(_("施行日期"), null=True, blank=True)
+    horizon = models.PositiveSmallIntegerField(_("目标年份"), null=True, blank=True)
+    is_draft = models.BooleanField(_("草案"), default=False)
+    jurisdiction = models.ForeignKey(
+        Jurisdiction, verbose_name=_("行政区"), on_delete=models.PROTECT, related_name="documents"
+    )
+    coordinator = models.ForeignKey(
+        Agency,
+        verbose_name=_("牵头督办单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="coordinated_documents",
+    )
+    coordinator_names = models.JSONField(_("文中的统筹单位"), default=list, blank=True)
+    mechanisms = models.JSONField(_("工作机制"), default=list, blank=True)
+    source_name = models.CharField(_("源文件"), max_length=255)
+    # sha256 of the normalised text: the same content imported twice is recognised whatever the file's name.
+    source_hash = models.CharField(_("内容摘要"), max_length=64, unique=True)
+    raw_text = models.TextField(_("原文"))
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("导入人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    imported_at = models.DateTimeField(_("导入时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("政策文件")
+        verbose_name_plural = _("政策文件")
+        ordering = ["-imported_at"]
+        indexes = [models.Index(fields=["coordinator"], name="document_coordinator_idx")]
+
+    def __str__(self) -> str:
+        return self.title or self.source_name
+
+
+class Measure(models.Model):
+    document = models.ForeignKey(
+        PolicyDocument, verbose_name=_("政策文件"), on_delete=models.CASCADE, related_name="measures"
+    )
+    ref = models.CharField(_("编号"), max_length=32)
+    title = models.CharField(_("标题"), max_length=300, blank=True)
+    text = models.TextField(_("内容"))
+    order = models.PositiveIntegerField(_("顺序"))
+    deadlines = models.JSONField(_("文中时限"), default=list, blank=True)
+    others = models.BooleanField(_("另有相关单位"), default=False)
+    lead_inferred = models.BooleanField(_("牵头单位按排序推定"), default=False)
+
+    class Meta:
+        verbose_name = _("措施")
+        verbose_name_plural = _("措施")
+        ordering = ["document_id", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "ref"], name="measure_unique_ref"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ref} {self.title}"
+
+
+class MeasureTarget(models.Model):
+    measure = models.ForeignKey(Measure, verbose_name=_("措施"), on_delete=models.CASCADE, related_name="targets")
+    text = models.CharField(_("目标"), max_length=300)
+    value = models.DecimalField(_("目标值"), max_digits=20, decimal_places=4)
+    unit = models.CharField(_("单位"), max_length=32, blank=True)
+    by = models.CharField(_("期限"), max_length=10, blank=True)
+
+    class Meta:
+        verbose_name = _("量化目标")
+        verbose_name_plural = _("量化目标")
+        ordering = ["measure_id", "id"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class MeasureAgency(models.Model):
+    """An agency name as the document wrote it in a measure's clause, and what it resolved to.
+
+    Rows with no agency are the review queue of unknown names: kept with their measure until a
+    coordinator maps them to an agency or creates one."""
+
+    class Role(models.TextChoices):
+        LEAD = "lead", _("牵头")
+        SUPPORT = "support", _("配合")
+
+    class Match(models.TextChoices):
+        EXACT = "exact", _("精确")
+        ALIAS = "alias", _("别名")
+        PREFIX = "prefix", _("补全前缀")
+        FUZZY = "fuzzy", _("模糊")
+        UNKNOWN = "unknown", _("未识别")
+        MANUAL = "manual", _("人工指定")
+
+    measure = models.ForeignKey(Measure, verbose_name=_("措施"), on_delete=models.CASCADE, related_name="agencies")
+    name = models.CharField(_("文中名称"), max_length=128)
+    role = models.CharField(_("角色"), max_length=8, choices=Role.choices)
+    position = models.PositiveSmallIntegerField(_("排序"))
+    agency = models.ForeignKey(
+        Agency, verbose_name=_("匹配单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="mentions"
+    )
+    match = models.CharField(_("匹配方式"), max_length=8, choices=Match.choices)
+    score = models.FloatField(_("匹配分数"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("文中单位")
+        verbose_name_plural = _("文中单位")
+        ordering = ["measure_id", "role", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["measure", "role", "position"], name="measure_agency_unique_slot"),
+        ]
+        indexes = [
+            models.Index(fields=["name"], name="unresolved_name_idx", condition=models.Q(agency__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

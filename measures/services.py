@@ -1,0 +1,200 @@
+"""Importing a policy document, in two phases: a preview that writes nothing, then the import.
+
+The tracker turns imported measures into tasks (tracker.services.document_import_with_tasks);
+this module stops at documents, measures, targets and the agency names they mention."""
+
+import datetime
+import hashlib
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+
+from agencies.models import Agency, Jurisdiction
+from agencies.normalize import place_stem
+from agencies.resolve import AgencyIndex, Match, Resolution
+
+from .models import Measure, MeasureAgency, MeasureTarget, PolicyDocument
+from .parsing import ParsedDocument, ParsedMeasure, ParseError, parse_document
+from .readers import ReadError, read_bytes, read_document
+
+
+class DocumentImportError(ValueError):
+    """A document that cannot be imported: one line saying which file and why."""
+
+
+@dataclass
+class ImportPreview:
+    source_name: str
+    source_hash: str
+    text: str
+    parsed: ParsedDocument
+    jurisdiction: Jurisdiction
+    resolutions: dict[str, Resolution]
+    coordinator: Agency | None
+    existing: PolicyDocument | None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def unknown_names(self) -> list[str]:
+        return [name for name, r in self.resolutions.items() if not r.resolved]
+
+
+def mention_match(measure: ParsedMeasure, name: str, resolution: Resolution) -> str:
+    """A name whose dropped prefix the parser restored counts as a prefix match, not an exact one."""
+    if name in measure.restored and resolution.match in (Match.EXACT, Match.ALIAS):
+        return Match.PREFIX
+    return resolution.match
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
+
+
+def jurisdiction_detect(*, text: str, issuer: str | None) -> Jurisdiction | None:
+    """The jurisdiction whose place name the issuer holds, else the one the text names most."""
+    jurisdictions = list(Jurisdiction.objects.all())
+    if issuer:
+        for j in jurisdictions:
+            if place_stem(j.name) in issuer:
+                return j
+    counts = {j: text.count(place_stem(j.name)) for j in jurisdictions}
+    best = max(counts, key=counts.get, default=None)
+    return best if best is not None and counts[best] > 0 else None
+
+
+def _coordinator_choose(
+    parsed: ParsedDocument, index: AgencyIndex, resolutions: dict[str, Resolution]
+) -> Agency | None:
+    """The coordinator the document names; for a leading group, its office does the day-to-day work."""
+    for name in parsed.coordinator:
+        resolution = resolutions.get(name) or index.resolve(name)
+        if not resolution.resolved:
+            continue
+        agency = Agency.objects.get(pk=resolution.agency_id)
+        if agency.name.endswith("领导小组"):
+            office = index.resolve(agency.name + "办公室")
+            if office.resolved and office.match in (Match.EXACT, Match.ALIAS):
+                return Agency.objects.get(pk=office.agency_id)
+        return agency
+    return None
+
+
+def document_preview_text(
+    *, text: str, source_name: str, jurisdiction: Jurisdiction | None = None, coordinator: Agency | None = None
+) -> ImportPreview:
+    try:
+        parsed = parse_document(text, source_name)
+    except ParseError as exc:
+        raise DocumentImportError(f"{source_name}: {exc}") from exc
+    jurisdiction = jurisdiction or jurisdiction_detect(text=text, issuer=parsed.issuer)
+    if jurisdiction is None:
+        raise DocumentImportError(f"{source_name}: 无法判断文件所属行政区,请指定行政区")
+    index = AgencyIndex(jurisdiction)
+    names = [n for m in parsed.measures for n in (*m.lead, *m.support)]
+    resolutions = index.resolve_many(names)
+    for name in parsed.coordinator:
+        resolutions.setdefault(name, index.resolve(name))
+    digest = content_hash(text)
+    preview = ImportPreview(
+        source_name=source_name,
+        source_hash=digest,
+        text=text,
+        parsed=parsed,
+        jurisdiction=jurisdiction,
+        resolutions=resolutions,
+        coordinator=coordinator or _coordinator_choose(parsed, index, resolutions),
+        existing=PolicyDocument.objects.filter(source_hash=digest).first(),
+    )
+    if preview.coordinator is None:
+        preview.warnings.append("文件未指明统筹督办单位,导入时须指定")
+    return preview
+
+
+def document_preview_file(
+    *, path: Path, jurisdiction: Jurisdiction | None = None, coordinator: Agency | None = None
+) -> ImportPreview:
+    try:
+        read = read_document(path, max_bytes=settings.POLICY_MAX_BYTES)
+    except ReadError as exc:
+        raise DocumentImportError(str(exc)) from exc
+    return document_preview_text(
+        text=read.text, source_name=path.name, jurisdiction=jurisdiction, coordinator=coordinator
+    )
+
+
+def document_preview_upload(
+    *, data: bytes, name: str, jurisdiction: Jurisdiction | None = None, coordinator: Agency | None = None
+) -> ImportPreview:
+    try:
+        read = read_bytes(data, name=name, max_bytes=settings.POLICY_MAX_BYTES)
+    except ReadError as exc:
+        raise DocumentImportError(str(exc)) from exc
+    return document_preview_text(text=read.text, source_name=name, jurisdiction=jurisdiction, coordinator=coordinator)
+
+
+def _date(value: str | None) -> datetime.date | None:
+    return datetime.date.fromisoformat(value) if value else None
+
+
+@transaction.atomic
+def document_create(*, preview: ImportPreview, imported_by=None) -> PolicyDocument:
+    """Write the document, its measures, targets and agency mentions. The caller checks `existing`."""
+    parsed = preview.parsed
+    if preview.coordinator is None:
+        raise DocumentImportError(f"{preview.source_name}: 文件未指明统筹督办单位,请指定")
+    document = PolicyDocument.objects.create(
+        title=parsed.title or "",
+        issuer=parsed.issuer or "",
+        doc_number=parsed.doc_number or "",
+        issued=_date(parsed.issued),
+        effective=_date(parsed.effective),
+        horizon=parsed.horizon,
+        is_draft=parsed.draft,
+        jurisdiction=preview.jurisdiction,
+        coordinator=preview.coordinator,
+        coordinator_names=parsed.coordinator,
+        mechanisms=parsed.mechanisms,
+        source_name=preview.source_name,
+        source_hash=preview.source_hash,
+        raw_text=preview.text,
+        imported_by=imported_by,
+    )
+    measures = Measure.objects.bulk_create(
+        Measure(
+            document=document,
+            ref=m.ref,
+            title=m.title[:300],
+            text=m.text,
+            order=i,
+            deadlines=m.deadlines,
+            others=m.others,
+            lead_inferred=m.lead_inferred,
+        )
+        for i, m in enumerate(parsed.measures)
+    )
+    targets, mentions = [], []
+    for measure, pm in zip(measures, parsed.measures, strict=True):
+        targets += [
+            MeasureTarget(measure=measure, text=t.text[:300], value=Decimal(str(t.value)), unit=t.unit, by=t.by or "")
+            for t in pm.targets
+        ]
+        for role, names in ((MeasureAgency.Role.LEAD, pm.lead), (MeasureAgency.Role.SUPPORT, pm.support)):
+            for position, name in enumerate(names):
+                r = preview.resolutions[name]
+                mentions.append(
+                    MeasureAgency(
+                        measure=measure,
+                        name=name,
+                        role=role,
+                        position=position,
+                        agency_id=r.agency_id,
+                        match=mention_match(pm, name, r),
+                        score=r.score,
+                    )
+                )
+    MeasureTarget.objects.bulk_create(targets)
+    MeasureAgency.objects.bulk_create(mentions)
+    return document

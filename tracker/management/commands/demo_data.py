@@ -1,0 +1,73 @@
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from agencies.models import Agency, Jurisdiction, User
+from measures.models import PolicyDocument
+from measures.services import DocumentImportError, document_preview_file
+from tracker.models import DocumentAccess
+from tracker.services import document_import
+
+SEEDS = Path(settings.BASE_DIR) / "fixtures" / "seeds"
+DEMO_PASSWORD = "demo12345"
+DEMO_JURISDICTION = "济南市"
+# username → (agency name in the demo jurisdiction, role)
+DEMO_USERS = {
+    "demo-staff": ("市商务局", User.Role.STAFF),
+    "demo-support": ("市工业和信息化局", User.Role.STAFF),
+    "demo-coordinator": ("市发展改革委", User.Role.COORDINATOR),
+    "demo-leader": (None, User.Role.LEADER),
+}
+
+
+def _fallback_coordinator(jurisdiction: Jurisdiction) -> Agency | None:
+    """A document naming no coordinator is supervised by its government's general office, as in practice."""
+    names = [
+        jurisdiction.prefix + suffix for suffix in ("政府办公室", "政府办公厅", "人民政府办公室", "人民政府办公厅")
+    ]
+    return Agency.objects.filter(jurisdiction=jurisdiction, name__in=names).first()
+
+
+class Command(BaseCommand):
+    help = gettext_lazy("载入演示数据:单位名录、五份示例文件和演示用户;可重复运行")
+
+    def handle(self, *args, **options) -> None:
+        call_command("load_directory", stdout=self.stdout)
+        for path in sorted(SEEDS.glob("*.txt")):
+            self._import(path)
+        with transaction.atomic():
+            self._users()
+
+    def _import(self, path: Path) -> None:
+        try:
+            preview = document_preview_file(path=path)
+            if preview.coordinator is None:
+                preview.coordinator = _fallback_coordinator(preview.jurisdiction)
+            document, created = document_import(preview=preview)
+        except DocumentImportError as exc:
+            raise CommandError(str(exc)) from exc
+        verb = _("已导入") if created else _("已存在")
+        self.stdout.write(f"{verb} #{document.pk} {path.name} {document}")
+
+    def _users(self) -> None:
+        jinan = Jurisdiction.objects.get(name=DEMO_JURISDICTION)
+        for username, (agency_name, role) in DEMO_USERS.items():
+            agency = Agency.objects.get(jurisdiction=jinan, name=agency_name) if agency_name else None
+            user, created = User.objects.get_or_create(username=username, defaults={"agency": agency, "role": role})
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.email = f"{username}@example.org"
+                user.save()
+        leader = User.objects.get(username="demo-leader")
+        for document in PolicyDocument.objects.filter(jurisdiction=jinan):
+            DocumentAccess.objects.get_or_create(user=leader, document=document, defaults={"role": "leader"})
+        if not User.objects.filter(username="admin").exists():
+            User.objects.create_superuser("admin", "admin@example.org", DEMO_PASSWORD)
+        self.stdout.write(
+            _("演示用户(密码 %(pw)s):%(users)s") % {"pw": DEMO_PASSWORD, "users": ", ".join([*DEMO_USERS, "admin"])}
+        )
