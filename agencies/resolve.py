@@ -84,7 +84,8 @@ class AgencyIndex:
             if key.startswith(place) and len(key) > len(place):
                 rest = key[len(place) :]
                 forms.append(rest if rest.startswith(prefix) else prefix + rest)
-        if prefix and not key.startswith(prefix):
+        # Even a name that starts with the prefix's character may have lost it: 市场监管局 for 市市场监管局.
+        if prefix:
             forms.append(prefix + key)
         return forms
 

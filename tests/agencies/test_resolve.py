@@ -57,3 +57,10 @@ def test_index_is_scoped_to_one_jurisdiction(jinan):
 def test_full_width_and_spaces_are_folded(jinan):
     j, commerce, _ = jinan
     assert AgencyIndex(j).resolve("市 商务局").agency_id == commerce.id
+
+
+def test_prefix_restored_where_the_name_starts_with_the_prefix_character(jinan):
+    j = jinan[0]
+    market = AgencyFactory(jurisdiction=j, name="市市场监管局")
+    r = AgencyIndex(j, fuzzy_threshold=99).resolve("市场监管局")
+    assert (r.match, r.agency_id) == (Match.PREFIX, market.id)

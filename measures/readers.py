@@ -1,0 +1,674 @@
+"""Turn an uploaded or stored policy document (txt, docx, pdf, html) into plain text.
+
+This is the only module that touches file-format libraries. It is pure Python (no Django):
+the caller passes the size limit in. Every failure is a `ReadError` whose message is one line,
+"<file name>: <reason in Chinese>", fit to show to the person who uploaded the file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import re
+import shutil
+import subprocess
+import tempfile
+import unicodedata
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+
+import charset_normalizer
+import docx
+import pdfplumber
+from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+from docx.oxml.ns import qn
+from docx.oxml.xmlchemy import BaseOxmlElement
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+from docx.types import ProvidesStoryPart
+
+__all__ = ["ReadError", "ReadResult", "read_bytes", "read_document"]
+
+MB = 1024 * 1024
+
+FORMATS = {".txt": "txt", ".docx": "docx", ".pdf": "pdf", ".html": "html", ".htm": "html"}
+SUPPORTED_HINT = "支持 .txt .docx .pdf .html"
+
+# A .docx is a zip: refuse archives that would inflate far beyond the upload limit.
+DOCX_MAX_INFLATION = 20
+DOCX_MAX_MEMBERS = 2000
+
+PDFTOTEXT_TIMEOUT_SECONDS = 60
+
+# Reasons, kept together so callers and tests can rely on the wording.
+EMPTY = "文件为空"
+NOT_FOUND = "文件不存在"
+NOT_TEXT = "不是文本文件"
+UNKNOWN_ENCODING = "无法识别文字编码"
+CORRUPT = "文件已损坏或无法解析"
+NO_TEXT_LAYER = "PDF 没有文字层(可能是扫描件),请先进行文字识别"
+
+
+class ReadError(ValueError):
+    """A file that cannot be turned into text. The message is one line, e.g. '政策.pdf: 文件为空'."""
+
+    def __init__(self, name: str, reason: str | None = None) -> None:
+        if reason is None:  # rebuilt from its message alone: pickle, Celery's result backend
+            name, _, reason = name.rpartition(": ")
+        super().__init__(f"{name}: {reason}")
+        self.name = name
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    text: str  # normalised: NFC, \n line ends, no control characters but \n and \t, no BOM
+    format: str  # "txt" | "docx" | "pdf" | "html"
+    encoding: str | None  # txt/html: the encoding the bytes were decoded with
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry points
+
+
+def read_document(path: Path | str, *, max_bytes: int, name: str | None = None) -> ReadResult:
+    """Read a file on disk. `name` is the name to report and dispatch on (an upload's original
+    name when the stored path is a random one); it defaults to the path's file name."""
+    path = Path(path)
+    name = name or path.name
+    fmt = _format_for(name)
+    try:
+        size = path.stat().st_size
+        if not path.is_file():
+            raise ReadError(name, NOT_FOUND)
+        # Refuse before reading anything: the limit protects memory as much as time.
+        _check_size(name, size, max_bytes)
+        with path.open("rb") as f:
+            data = f.read(max_bytes + 1)  # +1: the file may have grown since stat()
+    except FileNotFoundError:
+        raise ReadError(name, NOT_FOUND) from None
+    except PermissionError:
+        raise ReadError(name, "无法读取文件(没有权限)") from None
+    except OSError as exc:
+        raise ReadError(name, f"无法读取文件({exc.strerror or type(exc).__name__})") from None
+    _check_size(name, max(size, len(data)), max_bytes)
+    return _read(data, name=name, fmt=fmt, max_bytes=max_bytes)
+
+
+def read_bytes(data: bytes, *, name: str, max_bytes: int) -> ReadResult:
+    """Read an upload held in memory, dispatching on the name's extension and checking the
+    content's magic bytes agree with it."""
+    fmt = _format_for(name)
+    _check_size(name, len(data), max_bytes)
+    return _read(bytes(data), name=name, fmt=fmt, max_bytes=max_bytes)
+
+
+def _read(data: bytes, *, name: str, fmt: str, max_bytes: int) -> ReadResult:
+    if not data.strip():
+        raise ReadError(name, EMPTY)
+    _check_magic(data, name=name, fmt=fmt)
+    readers: dict[str, Callable[[bytes, str, int], tuple[str, str | None]]] = {
+        "txt": _read_txt,
+        "docx": _read_docx,
+        "pdf": _read_pdf,
+        "html": _read_html,
+    }
+    try:
+        raw, encoding = readers[fmt](data, name, max_bytes)
+    except ReadError:
+        raise
+    except RecursionError:  # absurdly nested markup
+        raise ReadError(name, CORRUPT) from None
+    text = _normalise(raw)
+    if fmt in ("txt", "html"):
+        text = _strip_trailing_page_chrome(text)
+    if not text.strip():
+        raise ReadError(name, NO_TEXT_LAYER if fmt == "pdf" else EMPTY)
+    return ReadResult(text=text, format=fmt, encoding=encoding)
+
+
+# ---------------------------------------------------------------------------------------------
+# Dispatch and guards
+
+
+def _format_for(name: str) -> str:
+    suffix = PurePath(name).suffix.lower()
+    if suffix in FORMATS:
+        return FORMATS[suffix]
+    if not suffix:
+        raise ReadError(name, f"不支持的文件类型(没有扩展名,{SUPPORTED_HINT})")
+    hint = ";请另存为 .docx" if suffix in (".doc", ".wps") else ""
+    raise ReadError(name, f"不支持的文件类型 {suffix}({SUPPORTED_HINT}{hint})")
+
+
+def _check_size(name: str, size: int, max_bytes: int) -> None:
+    if size > max_bytes:
+        raise ReadError(name, f"文件过大({size / MB:.1f} MB,上限 {max_bytes / MB:.3g} MB)")
+
+
+# Signatures of things people upload by mistake. Checked against text uploads and used to say
+# what a mismatched file really is.
+_MAGIC: list[tuple[bytes, str]] = [
+    (b"%PDF-", "PDF 文件"),
+    (b"PK\x03\x04", "ZIP 压缩包"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "旧版 Office 文档(.doc/.xls/.wps)"),
+    (b"{\\rtf", "RTF 文档"),
+    (b"\x7fELF", "可执行程序"),
+    (b"\x89PNG\r\n\x1a\n", "PNG 图片"),
+    (b"\xff\xd8\xff", "JPEG 图片"),
+    (b"GIF87a", "GIF 图片"),
+    (b"GIF89a", "GIF 图片"),
+    (b"Rar!\x1a\x07", "RAR 压缩包"),
+    (b"7z\xbc\xaf\x27\x1c", "7z 压缩包"),
+    (b"\x1f\x8b", "gzip 压缩包"),
+]
+
+
+def _sniff(data: bytes) -> str | None:
+    """What the content looks like by its first bytes, or None when nothing is recognised."""
+    for magic, label in _MAGIC:
+        if data.startswith(magic):
+            return _describe_zip(data) if label == "ZIP 压缩包" else label
+    return None
+
+
+def _describe_zip(data: bytes) -> str:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            names = set(zf.namelist())
+    except Exception:
+        return "ZIP 压缩包"
+    if "word/document.xml" in names:
+        return "Word 文档(.docx)"
+    if any(n.startswith("xl/") for n in names):
+        return "Excel 表格(.xlsx)"
+    if any(n.startswith("ppt/") for n in names):
+        return "PowerPoint 演示文稿(.pptx)"
+    return "ZIP 压缩包"
+
+
+def _mismatch(name: str, actual: str | None) -> ReadError:
+    found = f",实际是{' ' if actual[0].isascii() else ''}{actual}" if actual else ""
+    hint = ",请另存为 .docx" if actual and actual.startswith("旧版 Office") else ""
+    return ReadError(name, f"文件内容与类型不符(扩展名为 {PurePath(name).suffix}{found}{hint})")
+
+
+def _check_magic(data: bytes, *, name: str, fmt: str) -> None:
+    actual = _sniff(data)
+    if fmt in ("txt", "html"):
+        if actual is not None:
+            raise _mismatch(name, actual)
+    elif fmt == "pdf":
+        # The PDF spec lets readers accept junk before the header within the first 1024 bytes.
+        if b"%PDF-" not in data[:1024]:
+            raise _mismatch(name, actual)
+    elif fmt == "docx":
+        if actual is not None and not actual.startswith(("Word", "ZIP")):
+            raise _mismatch(name, actual)
+        if actual == "ZIP 压缩包" and _is_intact_zip(data):
+            raise _mismatch(name, actual)  # a real zip, but not a Word document
+        # Unrecognisable bytes or a broken zip are reported as a damaged file by _read_docx.
+
+
+def _is_intact_zip(data: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)):
+            return True
+    except Exception:
+        return False
+
+
+# ---------------------------------------------------------------------------------------------
+# Plain text
+
+
+# Bytes that never occur in text in any encoding we accept (GBK trail bytes are >= 0x40).
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f]")
+_BOMS = [
+    (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16 LE: it starts with the same two bytes
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+]
+
+
+def _read_txt(data: bytes, name: str, max_bytes: int) -> tuple[str, str | None]:
+    return _decode(data, name)
+
+
+def _decode(data: bytes, name: str, declared: str | None = None) -> tuple[str, str]:
+    """Decode text bytes: a BOM wins; then the declared charset (html); then strict UTF-8, then
+    strict GB18030 (a superset of GB2312/GBK, what Chinese government files use); then
+    charset-normalizer as a last resort."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            text = _try_decode(data, encoding)
+            if text is None:
+                raise ReadError(name, UNKNOWN_ENCODING)
+            return _checked_text(text, name), encoding.removesuffix("-sig")
+    if _looks_binary(data):
+        text = _decode_utf16_without_bom(data)
+        if text is None:
+            raise ReadError(name, NOT_TEXT)
+        return _checked_text(text[0], name), text[1]
+    candidates = ["utf-8", "gb18030"]
+    if declared:
+        # Chinese pages are often labelled iso-8859-1/windows-1252 by a misconfigured server, and
+        # those decode any bytes: such a label only counts after UTF-8 and GB18030 have failed.
+        candidates.insert(len(candidates) if declared in _SINGLE_BYTE_WESTERN else 0, declared)
+    for encoding in candidates:
+        text = _try_decode(data, encoding)
+        if text is not None:
+            return _checked_text(text, name), encoding
+    guess = charset_normalizer.from_bytes(data).best()
+    if guess is None:
+        raise ReadError(name, UNKNOWN_ENCODING)
+    return _checked_text(str(guess), name), guess.encoding
+
+
+_SINGLE_BYTE_WESTERN = {"iso8859-1", "cp1252", "ascii"}
+
+
+def _try_decode(data: bytes, encoding: str) -> str | None:
+    try:
+        return data.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def _looks_binary(data: bytes) -> bool:
+    sample = data[: 64 * 1024]
+    return b"\x00" in sample or len(_CONTROL_BYTES.findall(sample)) > len(sample) * 0.05
+
+
+def _decode_utf16_without_bom(data: bytes) -> tuple[str, str] | None:
+    """NUL bytes mean binary, unless the file is UTF-16 that lost its BOM (Windows tools do
+    that). Accept it only if it reads as Chinese/ASCII text, so junk is not let through."""
+    for encoding in ("utf-16-le", "utf-16-be"):
+        text = _try_decode(data, encoding)
+        if text and _share_of_usual_chars(text) >= 0.9:
+            return text, encoding
+    return None
+
+
+def _share_of_usual_chars(text: str) -> float:
+    usual = sum(
+        1
+        for ch in text
+        if (ch.isascii() and (ch.isprintable() or ch in "\t\n\r"))
+        or "\u4e00" <= ch <= "\u9fff"  # CJK unified ideographs
+        or "\u3000" <= ch <= "\u303f"  # CJK punctuation
+        or "\uff00" <= ch <= "\uffef"  # full-width forms
+        or "\u2000" <= ch <= "\u206f"  # general punctuation (“ ” — …)
+    )
+    return usual / len(text)
+
+
+def _checked_text(text: str, name: str) -> str:
+    """Text that decoded but is mostly replacement or control characters is not text."""
+    if not text:
+        return text
+    junk = sum(1 for ch in text if ch == "\ufffd" or _is_junk_char(ch))
+    if junk > len(text) * 0.25:
+        raise ReadError(name, NOT_TEXT)
+    return text
+
+
+def _is_junk_char(ch: str) -> bool:
+    if ch in "\t\n\r\f\v":
+        return False
+    return unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn")
+
+
+# ---------------------------------------------------------------------------------------------
+# Word (.docx)
+
+
+def _read_docx(data: bytes, name: str, max_bytes: int) -> tuple[str, str | None]:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            members = zf.infolist()
+            names = {m.filename for m in members}
+    except Exception:
+        raise ReadError(name, CORRUPT) from None
+    # zipfile never inflates a member past its declared size, so the declared sizes bound
+    # what python-docx can make us hold in memory.
+    inflated = sum(m.file_size for m in members)
+    if len(members) > DOCX_MAX_MEMBERS or inflated > DOCX_MAX_INFLATION * max_bytes:
+        raise ReadError(name, f"解压后内容过大({inflated / MB:.1f} MB,{len(members)} 个文件),疑似压缩炸弹")
+    if "word/document.xml" not in names:
+        raise _mismatch(name, _describe_zip(data))
+    try:
+        document = docx.Document(io.BytesIO(data))
+        lines = list(_docx_lines(document.element.body, document))
+    except ReadError:
+        raise
+    except Exception:
+        raise ReadError(name, CORRUPT) from None
+    return "\n".join(lines), None
+
+
+def _docx_lines(container: BaseOxmlElement, parent: ProvidesStoryPart) -> Iterator[str]:
+    """Paragraphs and tables in document order. A table row becomes one line with its cells
+    joined by a tab, so a task-division table stays one task per line."""
+    for child in container.iterchildren():
+        if child.tag == qn("w:p"):
+            yield Paragraph(child, parent).text
+        elif child.tag == qn("w:tbl"):
+            yield from _docx_table_lines(Table(child, parent))
+        elif child.tag == qn("w:sdt"):  # content controls wrap ordinary paragraphs and tables
+            content = child.find(qn("w:sdtContent"))
+            if content is not None:
+                yield from _docx_lines(content, parent)
+
+
+def _docx_table_lines(table: Table) -> Iterator[str]:
+    for row in table.rows:
+        cells = []
+        seen = set()
+        for cell in row.cells:
+            # A horizontally merged cell is returned once per grid column: keep it once.
+            if id(cell._tc) in seen:
+                continue
+            seen.add(id(cell._tc))
+            # A cell's own paragraphs (and nested tables) are flattened so the row stays a line.
+            cells.append(" ".join(s for line in _docx_lines(cell._tc, cell) if (s := line.strip())))
+        if any(cells):
+            yield "\t".join(cells)
+
+
+# ---------------------------------------------------------------------------------------------
+# PDF
+
+
+def _read_pdf(data: bytes, name: str, max_bytes: int) -> tuple[str, str | None]:
+    # A PDF ends with %%EOF (readers allow junk after it within 1024 bytes). Without it the
+    # upload was cut short, and pdfminer would happily return the first half of the text.
+    if b"%%EOF" not in data[-1024:]:
+        raise ReadError(name, f"{CORRUPT}(文件不完整)")
+    text, failure = _pdf_text_pdfplumber(data)
+    if not text.strip():
+        fallback = _pdf_text_pdftotext(data)
+        if fallback is not None and fallback.strip():
+            return fallback, None
+        if failure is not None:
+            raise ReadError(name, failure)
+        raise ReadError(name, NO_TEXT_LAYER)
+    return text, None
+
+
+def _pdf_text_pdfplumber(data: bytes) -> tuple[str, str | None]:
+    """The text page by page, and the reason it failed (None when it did not)."""
+    try:
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            pages = [page.extract_text() or "" for page in pdf.pages]
+    except Exception as exc:
+        if "Password" in type(exc).__name__ or "Encrypt" in type(exc).__name__:
+            return "", "PDF 已加密,请提供未加密的文件"
+        return "", CORRUPT
+    return "\n".join(pages), None
+
+
+def _pdf_text_pdftotext(data: bytes) -> str | None:
+    """poppler's pdftotext copes with some files pdfminer does not. Optional: None when it is
+    not installed or fails."""
+    exe = shutil.which("pdftotext")
+    if exe is None:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "in.pdf"
+        src.write_bytes(data)
+        try:
+            done = subprocess.run(
+                [exe, "-enc", "UTF-8", "-q", str(src), "-"],
+                capture_output=True,
+                timeout=PDFTOTEXT_TIMEOUT_SECONDS,
+                check=False,
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+    if done.returncode != 0:
+        return None
+    return done.stdout.decode("utf-8", errors="replace")
+
+
+# ---------------------------------------------------------------------------------------------
+# HTML saved from a government site
+
+_DROP_TAGS = [
+    "script", "style", "noscript", "iframe", "select", "button", "template", "object", "embed",
+    "input", "textarea", "option", "svg", "canvas", "head",
+]  # fmt: skip
+_CHROME_TAGS = {"nav", "header", "footer", "form", "aside"}
+_CHROME_ATTR = re.compile(
+    r"nav|menu|breadcrumb|crumb|footer|header|sidebar|share|login|search|comment|feedback",
+    re.IGNORECASE,
+)
+_CONTENT_ATTR = re.compile(r"content|conent|article|detail|zoom|main|trs_?editor|zhengwen|wenzhang", re.I)
+_BLOCK_TAGS = {
+    "address", "article", "aside", "blockquote", "center", "dd", "details", "dialog", "div", "dl",
+    "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6",
+    "header", "hgroup", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "summary", "ul",
+    "caption", "title", "body", "html",
+}  # fmt: skip
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([-\w.:]+)""", re.IGNORECASE)
+# A run of text at least this long, outside links, is prose: menus and footers are made of
+# short link texts, a policy of sentences.
+_PROSE_MIN_CHARS = 20
+
+
+def _read_html(data: bytes, name: str, max_bytes: int) -> tuple[str, str | None]:
+    text, encoding = _decode(data, name, declared=_declared_charset(data))
+    try:
+        soup = BeautifulSoup(text, "lxml")
+    except Exception:
+        raise ReadError(name, CORRUPT) from None
+    root = soup.body or soup
+    for tag in root.find_all(_DROP_TAGS):
+        tag.decompose()
+    for comment in root.find_all(string=lambda s: isinstance(s, Comment)):
+        comment.extract()
+    _drop_page_chrome(root)
+    main = _dominant_content(root)
+    if main is None:
+        return _render_block(root), encoding
+    heading = _heading_before(main)
+    body = _render_block(main)
+    return (f"{heading}\n{body}" if heading else body), encoding
+
+
+def _declared_charset(data: bytes) -> str | None:
+    match = _META_CHARSET.search(data[:4096])
+    if not match:
+        return None
+    try:
+        encoding = codecs.lookup(match.group(1).decode("ascii")).name
+    except (LookupError, UnicodeDecodeError):
+        return None
+    # Pages labelled gb2312/gbk routinely contain characters only GB18030 has.
+    return "gb18030" if encoding in ("gb2312", "gbk") else encoding
+
+
+def _prose_weight(node: Tag) -> int:
+    weight = 0
+    for s in node.find_all(string=True):
+        if isinstance(s, Comment) or s.find_parent("a") is not None:
+            continue
+        chunk = s.strip()
+        if len(chunk) >= _PROSE_MIN_CHARS:
+            weight += len(_CJK.findall(chunk)) or len(chunk) // 4
+    return weight
+
+
+def _chrome_kind(tag: Tag) -> str | None:
+    """'header', 'other' or None: whether the element is navigation, footer, forms etc."""
+    attrs = " ".join([*tag.get("class", []), tag.get("id", "") or ""])
+    if tag.name in _CHROME_TAGS:
+        return "header" if tag.name == "header" else "other"
+    match = _CHROME_ATTR.search(attrs)
+    if match:
+        return "header" if match.group(0).lower() == "header" else "other"
+    return None
+
+
+def _drop_page_chrome(root: Tag) -> None:
+    """Remove navigation, breadcrumbs, share bars, footers and comment forms, but never an element
+    that holds most of the page's prose: some sites wrap the whole page in a <form> or give the
+    article container a class like 'header'."""
+    total = _prose_weight(root)
+    for tag in root.find_all(_chrome_kind):
+        if tag.decomposed or tag is root:
+            continue
+        if total and _prose_weight(tag) * 2 >= total:
+            continue
+        # An "article-header" often holds the policy title: keep headers with a heading.
+        if _chrome_kind(tag) == "header" and tag.find(["h1", "h2", "h3"]) is not None:
+            continue
+        tag.decompose()
+
+
+def _dominant_content(root: Tag) -> Tag | None:
+    """The innermost article/main/content-like element holding at least 90% of the prose, or
+    None. The threshold is high on purpose: cropping may drop link lists and widgets, never
+    paragraphs of the policy."""
+    total = _prose_weight(root)
+    if not total:
+        return None
+    best: Tag | None = None
+    for tag in root.find_all(_is_content_candidate):
+        if _prose_weight(tag) >= total * 0.9:
+            best = tag  # find_all walks outer before inner: the last hit is the innermost
+    return best
+
+
+def _is_content_candidate(tag: Tag) -> bool:
+    if tag.name in ("article", "main"):
+        return True
+    if tag.name not in ("div", "section", "td", "span"):
+        return False
+    attrs = " ".join([*tag.get("class", []), tag.get("id", "") or ""])
+    return bool(_CONTENT_ATTR.search(attrs))
+
+
+def _heading_before(main: Tag) -> str:
+    """The policy title usually sits just above the content container: keep it."""
+    if main.find(["h1", "h2"]) is not None:
+        return ""  # the container has its own title
+    for tag in main.find_all_previous(["h1", "h2", "h3"]):
+        text = " ".join(tag.get_text(" ").split())
+        if _CJK.search(text):
+            return text
+    return ""
+
+
+_SPACES = re.compile(r"[^\S\t]+")
+_SPACE_CHARS = " \u00a0\u3000\u2002\u2003\u2009\u200b"
+
+
+def _render_block(node: Tag) -> str:
+    """Text of an element with block elements and <br> as line breaks and tables row per line."""
+    parts: list[str] = []
+    _render_into(node, parts, pre=node.name == "pre")
+    # Collapse spaces (U+3000 indentation included) but keep the tabs that separate table cells.
+    lines = (_SPACES.sub(" ", line).strip(_SPACE_CHARS) for line in "".join(parts).split("\n"))
+    return "\n".join(line for line in lines if line.strip())
+
+
+def _render_into(node: Tag, parts: list[str], *, pre: bool) -> None:
+    for child in node.children:
+        if isinstance(child, NavigableString):
+            if type(child) is NavigableString:  # skip doctype, CDATA, processing instructions
+                parts.append(str(child) if pre else _collapse_whitespace(str(child)))
+        elif not isinstance(child, Tag):
+            continue
+        elif child.name == "br":
+            parts.append("\n")
+        elif child.name == "table":
+            parts.append("\n" + "\n".join(_table_lines(child)) + "\n")
+        elif child.name in _BLOCK_TAGS or child.name in ("tr", "td", "th"):
+            parts.append("\n")
+            _render_into(child, parts, pre=pre or child.name == "pre")
+            parts.append("\n")
+        else:
+            _render_into(child, parts, pre=pre)
+
+
+_CJK_OR_PUNCT = "[\u3400-\u9fff\u3000-\u303f\uff00-\uffef]"
+_NEWLINE_BETWEEN_CJK = re.compile(rf"(?<={_CJK_OR_PUNCT})\s*\n\s*(?={_CJK_OR_PUNCT})")
+
+
+def _looks_like_page_text(cell_text: str) -> bool:
+    """Several paragraphs, or many lines, in one cell: a page laid out with a table, not a row of
+    data. (A task cell with one or two paragraphs still counts as data.)"""
+    lines = cell_text.split("\n")
+    return len(lines) >= 8 or sum(len(line) >= _PROSE_MIN_CHARS for line in lines) >= 3
+
+
+def _collapse_whitespace(s: str) -> str:
+    # A source line break between two Chinese characters is editor wrapping, not a space.
+    s = _NEWLINE_BETWEEN_CJK.sub("", s)
+    return re.sub(r"[ \t\r\n\f]+", " ", s)
+
+
+def _table_lines(table: Tag) -> Iterator[str]:
+    """A data table comes out one row per line, cells joined by a tab. Old sites lay whole pages
+    out with tables: a row whose cells hold nested tables or many lines is rendered as blocks."""
+    for tr in table.find_all("tr"):
+        if tr.find_parent("table") is not table:
+            continue
+        cells = tr.find_all(["td", "th"], recursive=False)
+        rendered = [_render_block(cell) for cell in cells]
+        is_layout = (
+            len(cells) < 2
+            or any(cell.find(["table", "h1", "h2", "h3", "h4"]) is not None for cell in cells)
+            or any(_looks_like_page_text(text) for text in rendered)
+        )
+        if is_layout:
+            yield from (text for text in rendered if text)
+        elif any(rendered):
+            yield "\t".join(text.replace("\n", " ") for text in rendered)
+
+
+# ---------------------------------------------------------------------------------------------
+# Normalising
+
+
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _normalise(text: str) -> str:
+    text = text.replace("\ufeff", "")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # Page breaks (pdftotext) and Unicode line separators are line breaks too.
+    text = re.sub("[\f\v\u2028\u2029\x85]", "\n", text)
+    text = unicodedata.normalize("NFC", text)
+    text = _CONTROL_CHARS.sub("", text)
+    lines = [line.rstrip() for line in text.split("\n")]
+    return "\n".join(lines).strip("\n")
+
+
+# Web-page labels that a saved page carries after the policy: a comment form, print/close links.
+# Only label-only lines at the very end go; a line with a value ("联系电话:022-…") is kept,
+# since a notice's own contact line is part of the notice.
+_PAGE_CHROME_LABELS = re.compile(
+    r"联系电话|传真|电子邮箱|发表意见|姓名|意见内容|打印本页|关闭窗口|退出登录|退出登陆|提交|重置|验证码"
+)
+_LABEL_PUNCTUATION = re.compile(r"[\s::【】\[\]()()|/·*\-]+")
+
+
+def _strip_trailing_page_chrome(text: str) -> str:
+    lines = text.split("\n")
+    while lines and _is_chrome_line(lines[-1]):
+        lines.pop()
+    return "\n".join(lines).rstrip("\n")
+
+
+def _is_chrome_line(line: str) -> bool:
+    if not line.strip():
+        return True
+    rest = _PAGE_CHROME_LABELS.sub("", line)
+    return rest != line and not _LABEL_PUNCTUATION.sub("", rest)
