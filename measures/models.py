@@ -131,3 +131,30 @@ class MeasureAgency(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ImportDraft(models.Model):
+    """An uploaded document between its preview and its import: the decoded text and the choices
+    made so far. The preview is recomputed from it on every view, so mapping an unknown name (which
+    records an alias in the directory) shows up at once; nothing else is written until confirm."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("上传人"), on_delete=models.CASCADE, related_name="+"
+    )
+    source_name = models.CharField(_("源文件"), max_length=255)
+    text = models.TextField(_("原文"))
+    jurisdiction = models.ForeignKey(
+        Jurisdiction, verbose_name=_("行政区"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    coordinator = models.ForeignKey(
+        Agency, verbose_name=_("牵头督办单位"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("待导入文件")
+        verbose_name_plural = _("待导入文件")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.source_name

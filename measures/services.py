@@ -11,12 +11,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from agencies.models import Agency, Jurisdiction
 from agencies.normalize import place_stem
 from agencies.resolve import AgencyIndex, Match, Resolution
 
-from .models import Measure, MeasureAgency, MeasureTarget, PolicyDocument
+from .models import ImportDraft, Measure, MeasureAgency, MeasureTarget, PolicyDocument
 from .parsing import ParsedDocument, ParsedMeasure, ParseError, parse_document
 from .readers import ReadError, read_bytes, read_document
 
@@ -198,3 +199,36 @@ def document_create(*, preview: ImportPreview, imported_by=None) -> PolicyDocume
     MeasureTarget.objects.bulk_create(targets)
     MeasureAgency.objects.bulk_create(mentions)
     return document
+
+
+# Drafts older than this are removed when their user uploads again; a preview is meant to be
+# confirmed the same day.
+DRAFT_MAX_AGE = datetime.timedelta(days=1)
+
+
+@transaction.atomic
+def import_draft_create(
+    *, user, data: bytes, name: str, jurisdiction: Jurisdiction | None = None
+) -> tuple[ImportDraft, ImportPreview]:
+    """Read and preview an upload, and keep its text for the preview → map → confirm pages.
+    Raises DocumentImportError (unreadable, wrong type, too large, no measure, no jurisdiction)
+    before anything is written."""
+    preview = document_preview_upload(data=data, name=name, jurisdiction=jurisdiction)
+    if not preview.parsed.measures:
+        raise DocumentImportError(f"{name}: 未找到任何措施")
+    ImportDraft.objects.filter(user=user, created_at__lt=timezone.now() - DRAFT_MAX_AGE).delete()
+    draft = ImportDraft.objects.create(
+        user=user,
+        source_name=name[:255],
+        text=preview.text,
+        jurisdiction=preview.jurisdiction,
+        coordinator=preview.coordinator,
+    )
+    return draft, preview
+
+
+def import_draft_preview(*, draft: ImportDraft) -> ImportPreview:
+    """The draft previewed against the directory as it is now."""
+    return document_preview_text(
+        text=draft.text, source_name=draft.source_name, jurisdiction=draft.jurisdiction, coordinator=draft.coordinator
+    )

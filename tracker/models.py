@@ -1,10 +1,13 @@
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from agencies.models import Agency
-from measures.models import Measure, PolicyDocument
+from measures.models import Measure, MeasureTarget, PolicyDocument
+
+from .querysets import TaskQuerySet
 
 
 class Task(models.Model):
@@ -13,6 +16,7 @@ class Task(models.Model):
         IN_PROGRESS = "in_progress", _("推进中")
         CLOSURE_REQUESTED = "closure_requested", _("申请销号")
         CLOSED = "closed", _("已销号")
+        RETURNED = "returned", _("已退回")
         EXTENSION_REQUESTED = "extension_requested", _("申请延期")
         SUSPENDED = "suspended", _("已暂停")
         CANCELLED = "cancelled", _("已取消")
@@ -29,6 +33,8 @@ class Task(models.Model):
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     history = HistoricalRecords()
 
+    objects = TaskQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("任务")
         verbose_name_plural = _("任务")
@@ -40,6 +46,10 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return str(self.measure)
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.version}"'
 
 
 class Assignment(models.Model):
@@ -86,3 +96,171 @@ class DocumentAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.document} · {self.get_role_display()}"
+
+
+class TaskEvent(models.Model):
+    """The business timeline of a task: one row per change, written in the change's transaction."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("创建")
+        STATUS = "status", _("状态变更")
+        REPORT = "report", _("进展报告")
+        CONTRIBUTION = "contribution", _("配合单位报送")
+        ASSIGNMENT = "assignment", _("调整责任单位")
+        DUE_DATE = "due_date", _("调整完成时限")
+        COMMENT = "comment", _("意见")
+        NUDGE = "nudge", _("催办")
+
+    task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    agency = models.ForeignKey(
+        Agency, verbose_name=_("单位"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    from_status = models.CharField(_("原状态"), max_length=24, choices=Task.Status.choices, blank=True)
+    to_status = models.CharField(_("新状态"), max_length=24, choices=Task.Status.choices, blank=True)
+    comment = models.TextField(_("说明"), blank=True)
+    data = models.JSONField(_("详情"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("任务动态")
+        verbose_name_plural = _("任务动态")
+        ordering = ["task_id", "created_at", "id"]
+        indexes = [models.Index(fields=["task", "created_at"], name="event_task_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ReportingRound(models.Model):
+    """A dispatch round (调度): every open task's agencies file one report before the due date."""
+
+    document = models.ForeignKey(
+        PolicyDocument, verbose_name=_("政策文件"), on_delete=models.CASCADE, related_name="rounds"
+    )
+    title = models.CharField(_("名称"), max_length=200)
+    due_date = models.DateField(_("报送截止日期"))
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("发起人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    opened_at = models.DateTimeField(_("发起时间"), auto_now_add=True)
+    closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("调度轮次")
+        verbose_name_plural = _("调度轮次")
+        ordering = ["-opened_at"]
+        indexes = [models.Index(fields=["document", "closed_at"], name="round_document_open_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+class ProgressReport(models.Model):
+    """A lead agency's progress report, or a supporting agency's contribution, on one task."""
+
+    class Kind(models.TextChoices):
+        REPORT = "report", _("进展报告")
+        CONTRIBUTION = "contribution", _("配合单位报送")
+
+    task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.CASCADE, related_name="reports")
+    agency = models.ForeignKey(Agency, verbose_name=_("报送单位"), on_delete=models.PROTECT, related_name="reports")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("报送人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    round = models.ForeignKey(
+        ReportingRound,
+        verbose_name=_("调度轮次"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reports",
+    )
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
+    text = models.TextField(_("进展情况"))
+    percent = models.PositiveSmallIntegerField(
+        _("完成比例"), null=True, blank=True, validators=[MaxValueValidator(100)]
+    )
+    created_at = models.DateTimeField(_("报送时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("进展报告")
+        verbose_name_plural = _("进展报告")
+        ordering = ["task_id", "-created_at"]
+        indexes = [models.Index(fields=["task", "kind", "-created_at"], name="report_task_latest_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.agency} · {self.created_at:%Y-%m-%d}"
+
+
+class ReportedValue(models.Model):
+    report = models.ForeignKey(
+        ProgressReport, verbose_name=_("进展报告"), on_delete=models.CASCADE, related_name="values"
+    )
+    target = models.ForeignKey(MeasureTarget, verbose_name=_("量化目标"), on_delete=models.CASCADE, related_name="+")
+    value = models.DecimalField(_("完成值"), max_digits=20, decimal_places=4)
+
+    class Meta:
+        verbose_name = _("目标完成值")
+        verbose_name_plural = _("目标完成值")
+        constraints = [models.UniqueConstraint(fields=["report", "target"], name="reported_value_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.target_id}: {self.value}"
+
+
+class ReportAttachment(models.Model):
+    report = models.ForeignKey(
+        ProgressReport, verbose_name=_("进展报告"), on_delete=models.CASCADE, related_name="attachments"
+    )
+    file = models.FileField(_("附件"), upload_to="reports/%Y/%m/")
+    name = models.CharField(_("文件名"), max_length=255)
+    size = models.PositiveIntegerField(_("大小"))
+
+    class Meta:
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RoundEntry(models.Model):
+    """What a round expects: one report per open task's lead, one contribution per supporter.
+    Fixed when the round opens, so a closed round keeps the list it was judged by."""
+
+    round = models.ForeignKey(
+        ReportingRound, verbose_name=_("调度轮次"), on_delete=models.CASCADE, related_name="entries"
+    )
+    task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.CASCADE, related_name="round_entries")
+    agency = models.ForeignKey(Agency, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="round_entries")
+    role = models.CharField(_("角色"), max_length=8, choices=Assignment.Role.choices)
+    report = models.ForeignKey(
+        ProgressReport, verbose_name=_("报送"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("报送要求")
+        verbose_name_plural = _("报送要求")
+        constraints = [models.UniqueConstraint(fields=["round", "task", "agency"], name="round_entry_unique")]
+        indexes = [
+            models.Index(fields=["round", "agency"], name="round_entry_agency_idx"),
+            models.Index(
+                fields=["agency", "round"], name="round_entry_missing_idx", condition=models.Q(report__isnull=True)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round_id}/{self.task_id}/{self.agency_id}"

@@ -1,14 +1,51 @@
 """Writes and rules for tasks. Every caller (commands, API, pages, admin, Celery) goes through here."""
 
 import datetime
+from collections.abc import Sequence
+from decimal import Decimal
 
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
+from agencies.models import Agency, Jurisdiction
+from agencies.normalize import normalize_name
+from agencies.services import DirectoryError, agency_create, alias_add
 from measures.models import Measure, MeasureAgency, PolicyDocument
 from measures.services import DocumentImportError, ImportPreview, document_create
 
-from .models import Assignment, Task
+from .events import event_record
+from .models import (
+    Assignment,
+    ProgressReport,
+    ReportAttachment,
+    ReportedValue,
+    ReportingRound,
+    RoundEntry,
+    Task,
+    TaskEvent,
+)
+from .roles import acting_agency, task_roles
+from .selectors import coordinated_documents, is_coordinator
+from .workflow import OPEN, TRANSITIONS, Actor
+
+MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+
+
+class WorkflowError(Exception):
+    """A change the rules do not allow in the task's current state (HTTP 409)."""
+
+
+class StaleVersion(Exception):
+    """The task changed since the caller read it (HTTP 412 / 409): nothing was written."""
+
+    def __init__(self, current: int) -> None:
+        super().__init__(_("任务已被他人修改(当前版本 %(v)d),请刷新后重试") % {"v": current})
+        self.current = current
+
 
 # Words that mark a measure as ongoing work: it reports every round but has no deadline.
 ONGOING_MARKERS = ("持续推进", "长期坚持", "常态化推进", "持续开展", "长期推进")
@@ -50,6 +87,15 @@ def tasks_create_for_document(*, document: PolicyDocument) -> list[Task]:
             Assignment(task_id=key[0], agency_id=key[1], role=mention.role, position=mention.position),
         )
     bulk_create_with_history(list(assignments.values()), Assignment)
+    TaskEvent.objects.bulk_create(
+        TaskEvent(
+            task_id=task_id,
+            kind=TaskEvent.Kind.CREATED,
+            to_status=Task.Status.NOT_STARTED,
+            data={"document": document.pk},
+        )
+        for task_id in task_by_measure.values()
+    )
     return tasks
 
 
@@ -62,6 +108,348 @@ def document_import(*, preview: ImportPreview, imported_by=None) -> tuple[Policy
         return existing, False
     if not preview.parsed.measures:
         raise DocumentImportError(f"{preview.source_name}: 未找到任何措施")
-    document = document_create(preview=preview, imported_by=imported_by)
+    try:
+        with transaction.atomic():
+            document = document_create(preview=preview, imported_by=imported_by)
+    except IntegrityError:
+        # Another import of the same content committed first.
+        return PolicyDocument.objects.get(source_hash=preview.source_hash), False
     tasks_create_for_document(document=document)
     return document, True
+
+
+def _locked(task: Task, expected_version: int | None) -> Task:
+    """Re-read the task under a row lock and check the caller saw its current version."""
+    locked = Task.objects.select_for_update().select_related("document").get(pk=task.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise StaleVersion(locked.version)
+    return locked
+
+
+def _save(task: Task, *fields: str) -> None:
+    task.version += 1
+    task.save(update_fields=[*fields, "version", "updated_at"])
+
+
+def _require(user, perm: str, obj) -> None:
+    if not user.has_perm(perm, obj):
+        raise PermissionDenied(_("您无权执行此操作"))
+
+
+@transaction.atomic
+def task_transition(
+    *,
+    task: Task,
+    user,
+    action: str,
+    expected_version: int | None,
+    comment: str = "",
+    due_date: datetime.date | None = None,
+) -> Task:
+    transition = TRANSITIONS.get(action)
+    if transition is None:
+        raise ValidationError(_("未知操作:%(a)s") % {"a": action})
+    locked = _locked(task, expected_version)
+    if transition.actor not in task_roles(user, locked):
+        raise PermissionDenied(_("您无权执行此操作"))
+    if locked.status not in transition.sources:
+        raise WorkflowError(
+            _("任务当前状态为“%(s)s”,不能%(a)s") % {"s": locked.get_status_display(), "a": transition.label}
+        )
+    comment = comment.strip()
+    if transition.needs_comment and not comment:
+        raise ValidationError(_("请填写理由"))
+    if transition.needs_due_date and due_date is None:
+        raise ValidationError(_("请填写新的完成时限"))
+    if due_date is not None and due_date < timezone.localdate():
+        raise ValidationError(_("新的完成时限不能早于今天"))
+    data = {}
+    previous, locked.status = locked.status, transition.target
+    fields = ["status"]
+    if action == "request_extension":
+        data["requested_due_date"] = due_date.isoformat()
+    if action == "approve_extension":
+        data.update(old_due_date=locked.due_date and locked.due_date.isoformat(), new_due_date=due_date.isoformat())
+        locked.due_date = due_date
+        fields.append("due_date")
+    _save(locked, *fields)
+    event_record(
+        task=locked,
+        kind=TaskEvent.Kind.STATUS,
+        actor=user,
+        from_status=previous,
+        to_status=locked.status,
+        comment=comment,
+        action=action,
+        **data,
+    )
+    return locked
+
+
+@transaction.atomic
+def report_submit(
+    *,
+    task: Task,
+    user,
+    text: str,
+    percent: int | None = None,
+    values: dict[int, Decimal] | None = None,
+    attachments: Sequence[UploadedFile] = (),
+    round: ReportingRound | None = None,
+) -> ProgressReport:
+    """A lead's progress report or a supporter's contribution; counts for the round if one is given
+    or the document has exactly one open round."""
+    locked = _locked(task, None)
+    _require(user, "tracker.report_task", locked)
+    if locked.status not in OPEN:
+        raise WorkflowError(_("任务当前状态为“%(s)s”,不能报送进展") % {"s": locked.get_status_display()})
+    roles = task_roles(user, locked)
+    role = Actor.LEAD if Actor.LEAD in roles else Actor.SUPPORT
+    kind = ProgressReport.Kind.REPORT if role == Actor.LEAD else ProgressReport.Kind.CONTRIBUTION
+    text = text.strip()
+    if not text:
+        raise ValidationError(_("请填写进展情况"))
+    if percent is not None and not 0 <= percent <= 100:
+        raise ValidationError(_("完成比例应在 0 到 100 之间"))
+    targets = set(locked.measure.targets.values_list("id", flat=True))
+    values = values or {}
+    if unknown := set(values) - targets:
+        raise ValidationError(_("量化目标不属于本任务:%(ids)s") % {"ids": sorted(unknown)})
+    for upload in attachments:
+        if upload.size > MAX_ATTACHMENT_BYTES:
+            raise ValidationError(_("附件 %(name)s 超过 20 MB") % {"name": upload.name})
+    if round is None:
+        open_rounds = list(ReportingRound.objects.filter(document_id=locked.document_id, closed_at__isnull=True)[:2])
+        round = open_rounds[0] if len(open_rounds) == 1 else None
+    else:
+        round = ReportingRound.objects.filter(
+            pk=round.pk, document_id=locked.document_id, closed_at__isnull=True
+        ).first()
+        if round is None:
+            raise WorkflowError(_("该调度轮次已关闭或不属于本文件"))
+    agency = acting_agency(user, locked, role)
+    report = ProgressReport.objects.create(
+        task=locked, agency=agency, author=user, round=round, kind=kind, text=text, percent=percent
+    )
+    ReportedValue.objects.bulk_create(ReportedValue(report=report, target_id=t, value=v) for t, v in values.items())
+    for upload in attachments:
+        ReportAttachment.objects.create(report=report, file=upload, name=upload.name[:255], size=upload.size)
+    if round is not None:
+        RoundEntry.objects.filter(round=round, task=locked, agency=agency).update(report=report)
+    event_record(
+        task=locked,
+        kind=TaskEvent.Kind.REPORT if role == Actor.LEAD else TaskEvent.Kind.CONTRIBUTION,
+        actor=user,
+        agency=agency,
+        comment=text,
+        report_id=report.pk,
+        percent=percent,
+    )
+    if role == Actor.LEAD and locked.status in (Task.Status.NOT_STARTED, Task.Status.RETURNED):
+        previous, locked.status = locked.status, Task.Status.IN_PROGRESS
+        _save(locked, "status")
+        event_record(
+            task=locked,
+            kind=TaskEvent.Kind.STATUS,
+            actor=user,
+            from_status=previous,
+            to_status=locked.status,
+            action="start",
+        )
+    return report
+
+
+@transaction.atomic
+def task_comment(*, task: Task, user, text: str) -> TaskEvent:
+    _require(user, "tracker.comment_task", task)
+    if not text.strip():
+        raise ValidationError(_("意见不能为空"))
+    return event_record(task=task, kind=TaskEvent.Kind.COMMENT, actor=user, comment=text.strip())
+
+
+@transaction.atomic
+def task_nudge(*, task: Task, user, comment: str = "", agency: Agency | None = None) -> TaskEvent:
+    """催办 by hand: recorded on the task; the notifications app turns the event into messages."""
+    _require(user, "tracker.nudge_task", task)
+    if task.status not in OPEN:
+        raise WorkflowError(_("任务已办结或暂停,无需催办"))
+    if agency is not None and not task.assignments.filter(agency=agency).exists():
+        raise ValidationError(_("%(a)s 不是本任务的责任单位") % {"a": agency})
+    return event_record(
+        task=task,
+        kind=TaskEvent.Kind.NUDGE,
+        actor=user,
+        agency=agency,
+        comment=comment.strip(),
+    )
+
+
+@transaction.atomic
+def task_reassign(
+    *,
+    task: Task,
+    user,
+    expected_version: int | None,
+    lead: Sequence[Agency],
+    support: Sequence[Agency],
+    comment: str = "",
+) -> Task:
+    locked = _locked(task, expected_version)
+    _require(user, "tracker.reassign_task", locked)
+    if not lead:
+        raise ValidationError(_("至少需要一个牵头单位"))
+    wanted = {a.pk: Assignment.Role.LEAD for a in lead} | {
+        a.pk: Assignment.Role.SUPPORT for a in support if a.pk not in {x.pk for x in lead}
+    }
+    before = {a.agency_id: a.role for a in locked.assignments.all()}
+    if before == wanted:
+        return locked
+    for assignment in locked.assignments.all():
+        if assignment.agency_id not in wanted:
+            assignment.delete()
+    positions = {a.pk: i for i, a in enumerate(lead)} | {a.pk: i for i, a in enumerate(support)}
+    for agency_id, role in wanted.items():
+        Assignment.objects.update_or_create(
+            task=locked, agency_id=agency_id, defaults={"role": role, "position": positions[agency_id]}
+        )
+    _save(locked)
+    event_record(
+        task=locked,
+        kind=TaskEvent.Kind.ASSIGNMENT,
+        actor=user,
+        comment=comment.strip(),
+        before={str(k): v for k, v in before.items()},
+        after={str(k): v for k, v in wanted.items()},
+        lead=[a.name for a in lead],
+        support=[a.name for a in support],
+    )
+    return locked
+
+
+@transaction.atomic
+def task_set_due_date(
+    *, task: Task, user, expected_version: int | None, due_date: datetime.date | None, comment: str = ""
+) -> Task:
+    locked = _locked(task, expected_version)
+    _require(user, "tracker.set_due_date", locked)
+    old, locked.due_date = locked.due_date, due_date
+    if old == due_date:
+        return locked
+    _save(locked, "due_date")
+    event_record(
+        task=locked,
+        kind=TaskEvent.Kind.DUE_DATE,
+        actor=user,
+        comment=comment.strip(),
+        old_due_date=old and old.isoformat(),
+        new_due_date=due_date and due_date.isoformat(),
+    )
+    return locked
+
+
+@transaction.atomic
+def round_open(*, document: PolicyDocument, user, title: str, due_date: datetime.date) -> ReportingRound:
+    """Open a dispatch round: every open task's lead owes a report and each supporter a contribution."""
+    _require(user, "tracker.manage_rounds", document)
+    if not title.strip():
+        raise ValidationError(_("请填写轮次名称"))
+    if due_date < timezone.localdate():
+        raise ValidationError(_("报送截止日期不能早于今天"))
+    round = ReportingRound.objects.create(document=document, title=title.strip(), due_date=due_date, opened_by=user)
+    assignments = Assignment.objects.filter(task__document=document, task__status__in=OPEN).values_list(
+        "task_id", "agency_id", "role"
+    )
+    RoundEntry.objects.bulk_create(
+        (RoundEntry(round=round, task_id=t, agency_id=a, role=r) for t, a, r in assignments.iterator()),
+        batch_size=1000,
+    )
+    return round
+
+
+@transaction.atomic
+def round_close(*, round: ReportingRound, user) -> ReportingRound:
+    """Freeze a round: its list of who filed and who did not stays as it is now."""
+    locked = ReportingRound.objects.select_for_update().select_related("document").get(pk=round.pk)
+    _require(user, "tracker.manage_rounds", locked.document)
+    if not locked.is_open:
+        raise WorkflowError(_("该调度轮次已关闭"))
+    locked.closed_at = timezone.now()
+    locked.save(update_fields=["closed_at"])
+    return locked
+
+
+@transaction.atomic
+def unknown_name_map(
+    *,
+    user,
+    jurisdiction: Jurisdiction,
+    name: str,
+    agency: Agency | None = None,
+    new_name: str = "",
+    kind: str = Agency.Kind.DEPARTMENT,
+) -> tuple[Agency, int]:
+    """Map an agency name the resolver did not know to an existing agency, or to a new one.
+
+    The name is recorded as an alias so the next import resolves it; every queued mention of it in
+    the documents the user coordinates gets the agency, its task an assignment in the mention's role
+    (an agency already on the task keeps its role) and a timeline event. Returns (agency, tasks changed)."""
+    if not is_coordinator(user):
+        raise PermissionDenied(_("您无权执行此操作"))
+    name = name.strip()
+    if not name:
+        raise ValidationError(_("请填写文中名称"))
+    if agency is None:
+        new_name = normalize_name(new_name or name)
+        if Agency.objects.filter(jurisdiction=jurisdiction, name=new_name).exists():
+            raise ValidationError(_("单位“%(n)s”已存在,请直接选择") % {"n": new_name})
+        try:
+            agency = agency_create(jurisdiction=jurisdiction, name=new_name, kind=kind)
+        except DirectoryError as exc:
+            raise ValidationError(str(exc)) from exc
+    elif agency.jurisdiction_id != jurisdiction.pk:
+        raise ValidationError(_("所选单位不属于%(j)s") % {"j": jurisdiction})
+    if normalize_name(name) != normalize_name(agency.name):
+        try:
+            alias_add(agency=agency, name=name)
+        except DirectoryError as exc:
+            raise ValidationError(_("“%(n)s”已是其他单位的别名") % {"n": name}) from exc
+
+    mentions = list(
+        MeasureAgency.objects.select_for_update()
+        .filter(
+            agency__isnull=True,
+            name=name,
+            measure__document__jurisdiction=jurisdiction,
+            measure__document__in=coordinated_documents(user),
+        )
+        .select_related("measure")
+        .order_by("measure_id", "role", "position")
+    )
+    by_task = {
+        t.measure_id: t
+        for t in Task.objects.select_for_update().filter(measure_id__in={m.measure_id for m in mentions})
+    }
+    changed = 0
+    for mention in mentions:
+        mention.agency, mention.match = agency, MeasureAgency.Match.MANUAL
+        mention.save(update_fields=["agency", "match"])
+        task = by_task.get(mention.measure_id)
+        if task is None:
+            continue
+        _assignment, created = Assignment.objects.get_or_create(
+            task=task, agency=agency, defaults={"role": mention.role, "position": mention.position}
+        )
+        if not created:
+            continue
+        _save(task)
+        event_record(
+            task=task,
+            kind=TaskEvent.Kind.ASSIGNMENT,
+            actor=user,
+            agency=agency,
+            comment=_("文中名称“%(n)s”对应为%(a)s") % {"n": name, "a": agency.name},
+            mapped_name=name,
+            role=mention.role,
+        )
+        changed += 1
+    return agency, changed

@@ -1,0 +1,326 @@
+"""Responsibility clauses: where they are, and who leads or supports in each."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .agencies import Name, _split_top, looks_like_agency, restore_prefixes, split_names, strip_marker
+
+_LEAD_LABELS = "牵头单位|牵头部门|主责单位|主责部门|主办单位|主办部门|牵头处室|牵头责任单位"
+_SUPPORT_LABELS = (
+    "配合单位|配合部门|参加单位|参加部门|参与单位|参与部门|协办单位|协办部门|协作单位|协同单位|支持单位|配合处室|协助单位"
+)
+_GENERIC_LABELS = "责任单位|责任部门|责任主体|实施单位|落实单位|承办单位|责任处室|主体单位|负责单位|完成单位|实施主体"
+_DEADLINE_LABELS = "完成时限|完成时间|时间节点|时间安排|完成期限|时限要求|时间要求|时限"
+_ALL = f"{_LEAD_LABELS}|{_SUPPORT_LABELS}|{_GENERIC_LABELS}|{_DEADLINE_LABELS}"
+LABEL_RE = re.compile(rf"【\s*(?P<b>{_ALL})\s*】\s*[:]?|\[\s*(?P<q>{_ALL})\s*\]\s*[:]?|(?P<c>{_ALL})\s*[:]")
+_LABEL_ROLE = {}
+for _names, _role in (
+    (_LEAD_LABELS, "lead"),
+    (_SUPPORT_LABELS, "support"),
+    (_GENERIC_LABELS, "generic"),
+    (_DEADLINE_LABELS, "deadline"),
+):
+    for _n in _names.split("|"):
+        _LABEL_ROLE[_n] = _role
+
+# A parenthesis without a label is a clause when it ends by saying who does the work.
+_RESP_END_RE = re.compile(r"(负责|牵头|配合|落实|承担|分工负责|分别负责|负责落实|牵头落实)$")
+FIRST_LEADS_RE = re.compile(
+    r"(列|排|位|居)(在)?(第一|首)(位|个|家)?(的|者)?(单位|部门)?(为|是)(牵头|主责)(单位|部门)?"
+    r"|(第一|首)(个|位|家)?(单位|部门)(为|是)牵头"
+)
+JOIN_ALL_RE = re.compile(
+    r"以下(各项|所有|全部)?(任务|工作|措施|事项)?(均|都|皆)?(需|须|由|要|需要)?(?P<who>[^,。;]{2,60}?)"
+    r"(负责)?(落实|参与|配合|实施|推进|负责)[,]?(不再|不)一一列出"
+)
+_RULE_NOISE_RE = re.compile(r"下同|不再一一列出|以下同|余同")
+
+
+@dataclass
+class Clause:
+    start: int
+    end: int
+    segments: list[tuple[str | None, int, int]]  # (label role, start, end) in the text
+    kind: str = "paren"
+    ref: str | None = None  # set by tables, which carry their own numbering
+    title: str | None = None
+    lead: list[str] = field(default_factory=list)
+    support: list[str] = field(default_factory=list)
+    others: bool = False
+    lead_inferred: bool = False
+    restored: list[str] = field(default_factory=list)
+    deadline_text: list[tuple[int, int]] = field(default_factory=list)
+    text_start: int | None = None
+    body: tuple[int, int] | None = None  # table rows: the task cell, where deadlines and targets live
+
+
+def _paren_groups(norm: str) -> list[tuple[int, int]]:
+    """(…) spans at any depth, outer first, O(n).  A group may wrap over lines (PDF text); an
+    unclosed '(' is forgotten after 400 characters so it cannot swallow the clauses after it."""
+    groups: list[tuple[int, int]] = []
+    stack: list[int] = []
+    for m in re.finditer(r"[()]", norm):
+        pos = m.start()
+        if m.group(0) == "(":
+            if stack and pos - stack[0] > 400:
+                stack = [p for p in stack if pos - p <= 400]
+            stack.append(pos)
+        elif stack:
+            open_pos = stack.pop()
+            if pos - open_pos <= 402:
+                groups.append((open_pos, pos + 1))
+    groups.sort()
+    return groups
+
+
+_STRICT_SUFFIX_RE = re.compile(
+    r"(局|委|办|厅|政府|中心|公司|集团|银行|分局|支行|分行|小组|部|院|社|管委会|办公室|委员会|各地|海关|总队)$"
+)
+
+
+def _bare_list(norm: str, ps: int, pe: int, s: int, e: int) -> bool:
+    """(市发改委、市财政局) closing a paragraph: a clause with no verb at all."""
+    i = ps - 1
+    while i >= 0 and norm[i] in " \t":
+        i -= 1
+    if i >= 0 and norm[i] not in "。;!?\n":
+        return False
+    j = pe
+    while j < len(norm) and norm[j] in " \t。.;":
+        j += 1
+    if j < len(norm) and norm[j] != "\n" and not re.match(r"[一二三四五六七八九十]{1,3}、|\(|\d{1,2}[.、]", norm[j : j + 4]):
+        return False
+    pieces = [p.strip() for p in re.split(r"[,;、]|及", norm[s:e]) if p.strip()]
+    if not pieces:
+        return False
+    for p in pieces:
+        p = re.sub(r"等(各|其他)?(有关|相关)?(部门|单位)?$", "", p)
+        if not p:
+            continue
+        if len(p) > 30 or not (_STRICT_SUFFIX_RE.search(p) or re.fullmatch(r"(各|其他)?(有关|相关)(部门|单位)", p)):
+            return False
+    return True
+
+
+def _label_segments(norm: str, s: int, e: int) -> list[tuple[str | None, int, int]]:
+    """Cut norm[s:e] at labels; text before the first label gets no label."""
+    segs: list[tuple[str | None, int, int]] = []
+    labels = list(LABEL_RE.finditer(norm, s, e))
+    if not labels:
+        return [(None, s, e)]
+    if norm[s : labels[0].start()].strip(" \t,;"):
+        segs.append((None, s, labels[0].start()))
+    for i, m in enumerate(labels):
+        name = m.group("b") or m.group("q") or m.group("c")
+        seg_end = labels[i + 1].start() if i + 1 < len(labels) else e
+        segs.append((_LABEL_ROLE[name], m.end(), seg_end))
+    return segs
+
+
+def _agencyish(norm: str, s: int, e: int) -> bool:
+    pieces = [p for p in re.split(r"[,;、]|及", norm[s:e]) if p.strip()]
+    if not pieces:
+        return False
+    good = 0
+    for p in pieces:
+        p = p.strip()
+        if len(p) > 45:
+            return False
+        end, _ = strip_marker(p, 0, len(p))
+        core = re.sub(r"^(由|请|具体由)", "", p[:end])
+        core = re.sub(r"等(各|其他)?(有关|相关)?(部门|单位)?$", "", core)
+        if looks_like_agency(core) or core.endswith(("有关单位", "相关部门", "有关部门", "相关单位")):
+            good += 1
+    return good >= 1
+
+
+def find_clauses(norm: str, boundaries: list[int], mask: list[tuple[int, int]] | None = None) -> list[Clause]:
+    """All responsibility clauses, in order.  `boundaries` are heading offsets that end a label clause."""
+    import bisect
+
+    mask = sorted(mask or [])
+
+    def masked(pos: int) -> bool:
+        i = bisect.bisect_right(mask, (pos, 10**12)) - 1
+        return i >= 0 and mask[i][0] <= pos < mask[i][1]
+
+    clauses: list[Clause] = []
+    taken: list[tuple[int, int]] = []
+    last_taken_end = -1
+    for ps, pe in _paren_groups(norm):
+        if ps < last_taken_end:
+            continue  # inside a clause already taken (各区、县(市)政府)
+        s, e = ps + 1, pe - 1
+        while e > s and norm[e - 1] in " 。.;,":
+            e -= 1
+        while s < e and norm[s] in " ":
+            s += 1
+        if e - s < 2 or e - s > 400 or "。" in norm[s:e] or masked(ps):
+            continue
+        first = LABEL_RE.match(norm, s)
+        if first:
+            segs = _label_segments(norm, s, e)
+        elif _RESP_END_RE.search(norm[s:e]) and _agencyish(norm, s, e):
+            if ":" in norm[s:e]:
+                continue
+            segs = [(None, s, e)]
+        elif _bare_list(norm, ps, pe, s, e):
+            segs = [(None, s, e)]
+        else:
+            continue
+        clauses.append(Clause(ps, pe, segs, "paren"))
+        taken.append((ps, pe))
+        last_taken_end = pe
+
+    bounds = sorted(boundaries)
+    taken.sort()
+
+    def inside_taken(pos: int) -> bool:
+        i = bisect.bisect_right(taken, (pos, 10**12)) - 1
+        return i >= 0 and taken[i][0] <= pos < taken[i][1]
+
+    # Offsets of everything that can end a label's content, so each label costs O(log n).
+    enders = sorted(
+        [m.start() for m in re.finditer(r"[\n。【]", norm)] + [b for b in bounds]
+    )
+    labels = [m for m in LABEL_RE.finditer(norm) if not inside_taken(m.start()) and not masked(m.start())]
+    current: Clause | None = None
+    current_roles: set[str] = set()
+    for idx, m in enumerate(labels):
+        name = m.group("b") or m.group("q") or m.group("c")
+        role = _LABEL_ROLE[name]
+        # The label's content runs to the line end, a full stop, the next heading or label.
+        stop = len(norm)
+        j = bisect.bisect_right(enders, m.end() - 1)
+        while j < len(enders) and enders[j] < m.end():
+            j += 1
+        if j < len(enders):
+            stop = enders[j]
+        for _ in range(3):
+            # A list broken by the line width (…、\n市财政局) continues on the next line.
+            if stop < len(norm) and norm[stop] == "\n" and norm[m.end() : stop].rstrip(" \t")[-1:] in ("、", ",", "及"):
+                j = bisect.bisect_right(enders, stop)
+                stop = enders[j] if j < len(enders) else len(norm)
+            else:
+                break
+        if idx + 1 < len(labels) and labels[idx + 1].start() < stop:
+            stop = labels[idx + 1].start()
+        seg = (role, m.end(), stop)
+        gap = norm[current.end : m.start()] if current else ""
+        joinable = (
+            current is not None
+            and len(gap) < 20
+            and not gap.strip(" \t\n;,")
+            and role not in current_roles
+            and not (role in ("lead", "generic") and current_roles & {"lead", "generic"})
+        )
+        if joinable and current is not None:
+            current.segments.append(seg)
+            current.end = stop
+            current_roles.add(role)
+        else:
+            current = Clause(m.start(), stop, [seg], "label")
+            clauses.append(current)
+            current_roles = {role}
+    clauses = [c for c in clauses if any(r != "deadline" for r, _, _ in c.segments)]
+    clauses.sort(key=lambda c: c.start)
+    return clauses
+
+
+@dataclass
+class DocRules:
+    first_leads_from: int | None = None  # offset where 列第一位的为牵头单位 was stated
+    join_all: list[tuple[int, list[Name]]] = field(default_factory=list)
+
+
+def find_rules(norm: str, original: str) -> DocRules:
+    rules = DocRules()
+    m = FIRST_LEADS_RE.search(norm)
+    if m:
+        # The statement usually sits inside the first clause it governs, so start at its clause.
+        line_start = max(norm.rfind("\n", 0, m.start()), norm.rfind("。", 0, m.start()))
+        rules.first_leads_from = max(0, line_start)
+    for jm in JOIN_ALL_RE.finditer(norm):
+        if len(rules.join_all) >= 10:
+            break
+        who_s, who_e = jm.span("who")
+        names, _ = split_names(norm, original, who_s, who_e)
+        names = [n for n in names if looks_like_agency(n.norm)]
+        if names:
+            rules.join_all.append((jm.start(), names))
+    return rules
+
+
+def resolve_roles(clause: Clause, norm: str, original: str, rules: DocRules) -> None:
+    """Fill lead/support/others/lead_inferred on a clause (rules 1-5 of the contract)."""
+    entries: list[tuple[str, Name]] = []
+    others = False
+    for label_role, s, e in clause.segments:
+        if label_role == "deadline":
+            clause.deadline_text.append((s, e))
+            continue
+        for ss, se, _sep in _split_top(norm, s, e, re.compile(r"[,;]")):
+            piece = norm[ss:se]
+            if FIRST_LEADS_RE.search(piece) or _RULE_NOISE_RE.search(piece):
+                continue
+            if JOIN_ALL_RE.search(piece):
+                continue
+            while ss < se and norm[ss] in " \t":
+                ss += 1
+            se, marker = strip_marker(norm, ss, se)
+            if se <= ss:
+                continue
+            k = norm.find("会同", ss, se)
+            # A会同B负责: A leads, B works with it.
+            groups: list[tuple[str | None, int, int]] = (
+                [("lead", ss, k), ("support", k + 2, se)] if k > ss else [(marker, ss, se)]
+            )
+            for g_marker, gs, ge in groups:
+                if label_role in ("lead", "support"):
+                    role = label_role
+                elif g_marker in ("lead", "support"):
+                    role = g_marker
+                else:
+                    role = "generic"
+                names, ph = split_names(norm, original, gs, ge)
+                others = others or ph
+                for n in names:
+                    r = n.role if n.role in ("lead", "support") and label_role not in ("lead", "support") else role
+                    entries.append((r, n))
+    restore_prefixes([n for _, n in entries])
+    seen: set[str] = set()
+    uniq: list[tuple[str, Name]] = []
+    for r, n in entries:
+        key = re.sub(r"\s+", "", n.norm)
+        if key in seen or not key:
+            continue
+        seen.add(key)
+        uniq.append((r, n))
+    lead: list[Name] = [n for r, n in uniq if r == "lead"]
+    support: list[Name] = []
+    inferred = False
+    if lead:
+        support = [n for r, n in uniq if r != "lead"]
+    else:
+        generic = [n for r, n in uniq if r == "generic"]
+        if generic:
+            lead = [generic[0]]
+            support = [n for _, n in uniq if n is not generic[0]]
+            rule_applies = rules.first_leads_from is not None and clause.start >= rules.first_leads_from
+            inferred = len(uniq) > 1 and not rule_applies
+        else:
+            support = [n for _, n in uniq]
+    for pos, join_names in rules.join_all:
+        if pos < clause.start:
+            for n in join_names:
+                key = re.sub(r"\s+", "", n.norm)
+                if key not in seen:
+                    seen.add(key)
+                    support.append(n)
+    clause.lead = [n.text for n in lead]
+    clause.support = [n.text for n in support]
+    clause.others = others
+    clause.lead_inferred = inferred
+    clause.restored = [n.text for n in lead + support if n.restored]

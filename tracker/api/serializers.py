@@ -1,0 +1,223 @@
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from agencies.models import Agency
+from measures.models import MeasureTarget, PolicyDocument
+from tracker.models import Assignment, ProgressReport, ReportingRound, RoundEntry, Task, TaskEvent
+from tracker.workflow import OPEN, TRANSITIONS
+
+
+class AgencySerializer(serializers.ModelSerializer):
+    jurisdiction = serializers.CharField(source="jurisdiction.name", read_only=True)
+
+    class Meta:
+        model = Agency
+        fields = ["id", "name", "full_name", "kind", "jurisdiction"]
+
+
+class AssignmentSerializer(serializers.ModelSerializer):
+    agency = serializers.CharField(source="agency.name")
+    agency_id = serializers.IntegerField()
+
+    class Meta:
+        model = Assignment
+        fields = ["agency_id", "agency", "role"]
+
+
+class TargetSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MeasureTarget
+        fields = ["id", "text", "value", "unit", "by"]
+
+
+class TaskSerializer(serializers.ModelSerializer):
+    ref = serializers.CharField(source="measure.ref")
+    title = serializers.CharField(source="measure.title")
+    document_title = serializers.CharField(source="document.__str__")
+    status_label = serializers.CharField(source="get_status_display")
+    assignments = AssignmentSerializer(many=True)
+    overdue_days = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Task
+        fields = [
+            "id",
+            "ref",
+            "title",
+            "document",
+            "document_title",
+            "status",
+            "status_label",
+            "due_date",
+            "overdue_days",
+            "version",
+            "assignments",
+            "updated_at",
+        ]
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_overdue_days(self, task: Task) -> int | None:
+        if task.due_date is None or task.status not in OPEN:
+            return None
+        days = (timezone.localdate() - task.due_date).days
+        return days if days > 0 else None
+
+
+class TaskDetailSerializer(TaskSerializer):
+    text = serializers.CharField(source="measure.text")
+    targets = TargetSerializer(source="measure.targets", many=True)
+    allowed_actions = serializers.SerializerMethodField()
+
+    class Meta(TaskSerializer.Meta):
+        fields = [*TaskSerializer.Meta.fields, "text", "targets", "allowed_actions"]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_allowed_actions(self, task: Task) -> list[str]:
+        return self.context.get("allowed_actions", [])
+
+
+class TransitionSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=list(TRANSITIONS))
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    due_date = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class ReportValueSerializer(serializers.Serializer):
+    target = serializers.IntegerField()
+    value = serializers.DecimalField(max_digits=20, decimal_places=4)
+
+
+class ReportSerializer(serializers.ModelSerializer):
+    agency = serializers.CharField(source="agency.name", read_only=True)
+    author = serializers.CharField(source="author.username", read_only=True, default=None)
+    values = ReportValueSerializer(many=True, required=False)
+    attachments = serializers.ListField(child=serializers.FileField(), required=False, write_only=True)
+    files = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ProgressReport
+        fields = [
+            "id",
+            "kind",
+            "agency",
+            "author",
+            "round",
+            "text",
+            "percent",
+            "values",
+            "attachments",
+            "files",
+            "created_at",
+        ]
+        read_only_fields = ["kind", "created_at"]
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_files(self, report: ProgressReport) -> list[dict]:
+        return [{"name": a.name, "size": a.size, "url": a.file.url} for a in report.attachments.all()]
+
+    def to_representation(self, report):
+        data = super().to_representation(report)
+        data["values"] = [{"target": v.target_id, "value": str(v.value)} for v in report.values.all()]
+        return data
+
+
+class EventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.username", default=None)
+    agency = serializers.CharField(source="agency.name", default=None)
+    kind_label = serializers.CharField(source="get_kind_display")
+
+    class Meta:
+        model = TaskEvent
+        fields = [
+            "id",
+            "kind",
+            "kind_label",
+            "actor",
+            "agency",
+            "from_status",
+            "to_status",
+            "comment",
+            "data",
+            "created_at",
+        ]
+
+
+class HistorySerializer(serializers.Serializer):
+    """Field-level diffs of the task row (django-simple-history), beside the business timeline."""
+
+    history_date = serializers.DateTimeField()
+    history_user = serializers.CharField(allow_null=True)
+    changes = serializers.ListField(child=serializers.DictField())
+
+
+class CommentSerializer(serializers.Serializer):
+    text = serializers.CharField()
+
+
+class NudgeSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    agency = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class ReassignSerializer(serializers.Serializer):
+    lead = serializers.ListField(child=serializers.IntegerField(), min_length=1)
+    support = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class DueDateSerializer(serializers.Serializer):
+    due_date = serializers.DateField(allow_null=True)
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class DocumentSerializer(serializers.ModelSerializer):
+    coordinator = serializers.CharField(source="coordinator.name", default=None)
+    jurisdiction = serializers.CharField(source="jurisdiction.name")
+
+    class Meta:
+        model = PolicyDocument
+        fields = [
+            "id",
+            "title",
+            "issuer",
+            "doc_number",
+            "issued",
+            "effective",
+            "horizon",
+            "is_draft",
+            "jurisdiction",
+            "coordinator",
+            "mechanisms",
+            "source_name",
+            "imported_at",
+        ]
+
+
+class RoundEntrySerializer(serializers.ModelSerializer):
+    agency = serializers.CharField(source="agency.name")
+    ref = serializers.CharField(source="task.measure.ref")
+    filed = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RoundEntry
+        fields = ["task", "ref", "agency_id", "agency", "role", "filed", "report"]
+
+    def get_filed(self, entry: RoundEntry) -> bool:
+        return entry.report_id is not None
+
+
+class RoundSerializer(serializers.ModelSerializer):
+    is_open = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = ReportingRound
+        fields = ["id", "document", "title", "due_date", "opened_at", "closed_at", "is_open"]
+        read_only_fields = ["opened_at", "closed_at"]
+
+
+class RoundDetailSerializer(RoundSerializer):
+    entries = RoundEntrySerializer(many=True, read_only=True)
+
+    class Meta(RoundSerializer.Meta):
+        fields = [*RoundSerializer.Meta.fields, "entries"]

@@ -1,0 +1,11 @@
+from rest_framework.routers import DefaultRouter
+
+from .views import AgencyViewSet, DocumentViewSet, RoundViewSet, TaskViewSet
+
+router = DefaultRouter()
+router.register("tasks", TaskViewSet, basename="task")
+router.register("documents", DocumentViewSet, basename="document")
+router.register("rounds", RoundViewSet, basename="round")
+router.register("agencies", AgencyViewSet, basename="agency")
+
+urlpatterns = router.urls

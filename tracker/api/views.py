@@ -1,0 +1,345 @@
+"""REST API: thin edges over tracker.services and the scoped querysets.
+
+Scoping is in the queryset (Task.objects.visible_to), so a task a user may not see is a 404."""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch, Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from agencies.models import Agency
+from measures.models import PolicyDocument
+from tracker import services
+from tracker.ledger import ledger_filename, ledger_queryset, ledger_write
+from tracker.models import Assignment, ProgressReport, ReportingRound, RoundEntry, Task, TaskEvent
+from tracker.roles import coordinates, task_roles
+from tracker.workflow import allowed
+
+from . import serializers as s
+from .filters import TaskFilter
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    description=_("任务的 ETag(版本),防止覆盖他人的修改"),
+)
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_code = "precondition_failed"
+
+
+class PreconditionRequired(exceptions.APIException):
+    status_code = 428
+    default_code = "precondition_required"
+    default_detail = _("修改任务须携带 If-Match 头(任务的 ETag)")
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
+def expected_version(request) -> int:
+    header = request.headers.get("If-Match", "").strip()
+    if not header:
+        raise PreconditionRequired()
+    try:
+        return int(header.removeprefix("W/").strip('"'))
+    except ValueError as exc:
+        raise PreconditionFailed(_("If-Match 格式不正确")) from exc
+
+
+class TaskPagination(CursorPagination):
+    ordering = ("-id",)
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+def visible_documents(user):
+    """Documents a user coordinates, is given, or has tasks in."""
+    if user.is_superuser:
+        return PolicyDocument.objects.all()
+    condition = Q(pk__in=Task.objects.visible_to(user).values("document_id")) | Q(access__user=user)
+    if user.role == user.Role.COORDINATOR and user.agency_id:
+        condition |= Q(coordinator_id=user.agency_id)
+    return PolicyDocument.objects.filter(condition).distinct()
+
+
+class TaskViewSet(viewsets.ReadOnlyModelViewSet):
+    filterset_class = TaskFilter
+    pagination_class = TaskPagination
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def get_queryset(self):
+        return (
+            Task.objects.visible_to(self.request.user)
+            .select_related("measure", "document", "document__coordinator")
+            .prefetch_related(
+                Prefetch(
+                    "assignments", queryset=Assignment.objects.select_related("agency").order_by("role", "position")
+                )
+            )
+        )
+
+    def get_serializer_class(self):
+        return s.TaskDetailSerializer if self.action == "retrieve" else s.TaskSerializer
+
+    def _task(self) -> Task:
+        return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+
+    def _respond(self) -> Response:
+        """The task as it is now, with its new ETag and the actions the user may take next."""
+        task = self._task()
+        roles = task_roles(self.request.user, task)
+        context = {**self.get_serializer_context(), "allowed_actions": [t.name for t in allowed(task.status, roles)]}
+        response = Response(s.TaskDetailSerializer(task, context=context).data)
+        response["ETag"] = task.etag
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        task = self._task()
+        if request.headers.get("If-None-Match") == task.etag:
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": task.etag})
+        return self._respond()
+
+    def _run(self, fn, **kwargs):
+        try:
+            return fn(**kwargs)
+        except services.StaleVersion as exc:
+            raise PreconditionFailed(str(exc)) from exc
+        except services.WorkflowError as exc:
+            raise Conflict(str(exc)) from exc
+        except DjangoPermissionDenied as exc:
+            raise exceptions.PermissionDenied(str(exc)) from exc
+        except DjangoValidationError as exc:
+            raise exceptions.ValidationError(exc.messages) from exc
+
+    @extend_schema(request=s.TransitionSerializer, responses=s.TaskDetailSerializer, parameters=[IF_MATCH])
+    @action(detail=True, methods=["post"])
+    def transition(self, request, pk=None):
+        """Change the task's status: request/accept/return closure, request/approve/refuse extension,
+        suspend, resume, cancel. Who may do which is the workflow table's business."""
+        task = self._task()
+        body = s.TransitionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        version = expected_version(request)
+        self._run(
+            services.task_transition, task=task, user=request.user, expected_version=version, **body.validated_data
+        )
+        return self._respond()
+
+    @extend_schema(request=s.ReassignSerializer, responses=s.TaskDetailSerializer, parameters=[IF_MATCH])
+    @action(detail=True, methods=["put"])
+    def assignments(self, request, pk=None):
+        task = self._task()
+        body = s.ReassignSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        version = expected_version(request)
+        ids = [*body.validated_data["lead"], *body.validated_data["support"]]
+        agencies = Agency.objects.in_bulk(ids)
+        if missing := set(ids) - set(agencies):
+            raise exceptions.ValidationError({"agencies": _("单位不存在:%(ids)s") % {"ids": sorted(missing)}})
+        self._run(
+            services.task_reassign,
+            task=task,
+            user=request.user,
+            expected_version=version,
+            lead=[agencies[i] for i in body.validated_data["lead"]],
+            support=[agencies[i] for i in body.validated_data["support"]],
+            comment=body.validated_data["comment"],
+        )
+        return self._respond()
+
+    @extend_schema(request=s.DueDateSerializer, responses=s.TaskDetailSerializer, parameters=[IF_MATCH])
+    @action(detail=True, methods=["put"], url_path="due-date")
+    def due_date(self, request, pk=None):
+        task = self._task()
+        body = s.DueDateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        version = expected_version(request)
+        self._run(
+            services.task_set_due_date, task=task, user=request.user, expected_version=version, **body.validated_data
+        )
+        return self._respond()
+
+    @extend_schema(methods=["get"], responses=s.ReportSerializer(many=True))
+    @extend_schema(methods=["post"], request=s.ReportSerializer, responses={201: s.ReportSerializer})
+    @action(detail=True, methods=["get", "post"])
+    def reports(self, request, pk=None):
+        task = self._task()
+        if request.method == "GET":
+            reports = (
+                ProgressReport.objects.filter(task=task)
+                .select_related("agency", "author")
+                .prefetch_related("values", "attachments")
+            )
+            return Response(s.ReportSerializer(reports, many=True).data)
+        body = s.ReportSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        round_ = None
+        if data.get("round") is not None:
+            round_ = data["round"]
+        report = self._run(
+            services.report_submit,
+            task=task,
+            user=request.user,
+            text=data["text"],
+            percent=data.get("percent"),
+            values={v["target"]: v["value"] for v in data.get("values", [])},
+            attachments=request.FILES.getlist("attachments"),
+            round=round_,
+        )
+        return Response(s.ReportSerializer(report).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=s.EventSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def events(self, request, pk=None):
+        """The task's full timeline: status changes, reports, contributions, assignments, comments, nudges."""
+        task = self._task()
+        events = TaskEvent.objects.filter(task=task).select_related("actor", "agency")
+        return Response(s.EventSerializer(events, many=True).data)
+
+    @extend_schema(responses=s.HistorySerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        task = self._task()
+        records = list(task.history.select_related("history_user").order_by("-history_date", "-history_id"))
+        rows = []
+        for newer, older in zip(records, [*records[1:], None], strict=True):
+            changes = []
+            if older is not None:
+                delta = newer.diff_against(older)
+                changes = [{"field": c.field, "old": str(c.old), "new": str(c.new)} for c in delta.changes]
+            rows.append(
+                {
+                    "history_date": newer.history_date,
+                    "history_user": newer.history_user.username if newer.history_user else None,
+                    "changes": changes,
+                }
+            )
+        return Response(s.HistorySerializer(rows, many=True).data)
+
+    @extend_schema(request=s.CommentSerializer, responses={201: s.EventSerializer})
+    @action(detail=True, methods=["post"])
+    def comments(self, request, pk=None):
+        task = self._task()
+        body = s.CommentSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        event = self._run(services.task_comment, task=task, user=request.user, text=body.validated_data["text"])
+        return Response(s.EventSerializer(event).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.NudgeSerializer, responses={201: s.EventSerializer})
+    @action(detail=True, methods=["post"])
+    def nudge(self, request, pk=None):
+        task = self._task()
+        body = s.NudgeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        agency = None
+        if body.validated_data["agency"] is not None:
+            agency = Agency.objects.filter(pk=body.validated_data["agency"]).first()
+            if agency is None:
+                raise exceptions.ValidationError({"agency": _("单位不存在")})
+        event = self._run(
+            services.task_nudge, task=task, user=request.user, agency=agency, comment=body.validated_data["comment"]
+        )
+        return Response(s.EventSerializer(event).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={(200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): bytes})
+    @action(detail=False, methods=["get"], pagination_class=None)
+    def ledger(self, request):
+        """The 台账 of the filtered task list as an Excel file."""
+        tasks = ledger_queryset(self.filter_queryset(self.get_queryset()).order_by("document_id", "measure__order"))
+        today = timezone.localdate()
+        response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{ledger_filename(today)}"
+        ledger_write(tasks, response, today=today)
+        return response
+
+
+class DocumentViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.DocumentSerializer
+
+    def get_queryset(self):
+        return visible_documents(self.request.user).select_related("coordinator", "jurisdiction").order_by("-id")
+
+
+class RoundViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    filterset_fields = ["document"]
+
+    def get_queryset(self):
+        rounds = ReportingRound.objects.filter(document__in=visible_documents(self.request.user)).order_by("-id")
+        if self.action == "retrieve":
+            entries = RoundEntry.objects.select_related("agency", "task__measure").order_by(
+                "task__measure__order", "role"
+            )
+            user = self.request.user
+            rounds = rounds.select_related("document")
+            # Agency staff see their own entries only; coordinators and leaders see the whole round.
+            if not user.is_superuser and user.role == user.Role.STAFF:
+                entries = entries.filter(task__in=Task.objects.visible_to(user))
+            rounds = rounds.prefetch_related(Prefetch("entries", queryset=entries))
+        return rounds
+
+    def get_serializer_class(self):
+        return s.RoundDetailSerializer if self.action == "retrieve" else s.RoundSerializer
+
+    def create(self, request, *args, **kwargs):
+        body = s.RoundSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        document = get_object_or_404(visible_documents(request.user), pk=body.validated_data["document"].pk)
+        if not coordinates(request.user, document.pk, document.coordinator_id):
+            raise exceptions.PermissionDenied(_("只有督办员可以发起调度"))
+        try:
+            round_ = services.round_open(
+                document=document,
+                user=request.user,
+                title=body.validated_data["title"],
+                due_date=body.validated_data["due_date"],
+            )
+        except DjangoValidationError as exc:
+            raise exceptions.ValidationError(exc.messages) from exc
+        return Response(s.RoundSerializer(round_).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=s.RoundSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        round_ = get_object_or_404(self.get_queryset(), pk=pk)
+        try:
+            round_ = services.round_close(round=round_, user=request.user)
+        except DjangoPermissionDenied as exc:
+            raise exceptions.PermissionDenied(str(exc)) from exc
+        except services.WorkflowError as exc:
+            raise Conflict(str(exc)) from exc
+        return Response(s.RoundSerializer(round_).data)
+
+
+class AgencyViewSet(viewsets.ReadOnlyModelViewSet):
+    """The directory is not secret: every signed-in user can look agencies up (for reassignment, pickers)."""
+
+    serializer_class = s.AgencySerializer
+
+    def get_queryset(self):
+        agencies = (
+            Agency.objects.filter(is_active=True).select_related("jurisdiction").order_by("jurisdiction_id", "name")
+        )
+        if q := self.request.query_params.get("q"):
+            agencies = agencies.filter(Q(name__contains=q) | Q(aliases__name__contains=q)).distinct()
+        if jurisdiction := self.request.query_params.get("jurisdiction"):
+            agencies = agencies.filter(jurisdiction__name=jurisdiction)
+        return agencies

@@ -1,0 +1,194 @@
+"""The 台账: the Excel ledger a coordinator hands to a leader, one row per task.
+
+It has to stay cheap for any number of tasks: the workbook is write-only (rows go straight to a
+temporary file, strings inline, nothing kept per row), the tasks come through a chunked iterator,
+and each chunk costs the same two queries whatever its size."""
+
+import datetime
+from typing import BinaryIO
+
+from django.db.models import Case, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value, When
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.cell_range import CellRange
+from openpyxl.worksheet.worksheet import Worksheet
+
+from .models import Assignment, ProgressReport, Task
+from .workflow import OPEN
+
+LEDGER_COLUMNS = (
+    _("序号"),
+    _("任务内容"),
+    _("牵头单位"),
+    _("配合单位"),
+    _("完成时限"),
+    _("进展情况"),
+    _("状态"),
+    _("逾期天数"),
+)
+# In LEDGER_COLUMNS order; sized for an A4 landscape print of Chinese text.
+_COLUMN_WIDTHS = (6, 60, 18, 30, 12, 50, 10, 9)
+
+# Shown instead of a date for work with no deadline (常态化 / 长期推进 measures).
+NO_DUE_DATE = _("长期")
+
+# A cell is not a place to read a whole measure; the document is there for that. Far below
+# Excel's own limit of 32,767 characters per cell.
+_MAX_TEXT = 2000
+# Rows fetched per round trip; each chunk is one task query plus one assignment query.
+_CHUNK_SIZE = 2000
+_NAME_SEPARATOR = "、"
+
+# Text that a spreadsheet program would run as a formula (CSV/formula injection, OWASP): measure
+# texts and reports are typed by users of many agencies, so none of it may execute on a leader's PC.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+# Named styles, one per kind of cell (see _add_styles).
+_TITLE, _HEADER, _TEXT, _CENTRED, _DATE, _OVERDUE = (
+    "ledger title",
+    "ledger header",
+    "ledger text",
+    "ledger centred",
+    "ledger date",
+    "ledger overdue",
+)
+# SimSun ships with every Chinese Windows and WPS install, so the sheet looks the same everywhere.
+_FONT_NAME = "宋体"
+
+
+def ledger_queryset(tasks: QuerySet[Task]) -> QuerySet[Task]:
+    """Everything a ledger row shows, in a fixed number of queries: the measure and document joined,
+    the agencies prefetched (lead first), the newest lead report annotated."""
+    latest_report = (
+        ProgressReport.objects.filter(task=OuterRef("pk"), kind=ProgressReport.Kind.REPORT)
+        # id breaks ties between reports filed within the same clock tick.
+        .order_by("-created_at", "-id")
+        .values("text")[:1]
+    )
+    assignments = Assignment.objects.select_related("agency").order_by(
+        Case(When(role=Assignment.Role.LEAD, then=Value(0)), default=Value(1), output_field=IntegerField()),
+        "position",
+        "id",
+    )
+    return (
+        tasks.select_related("measure", "document")
+        # The document's full text would otherwise travel with every row.
+        .defer("document__raw_text")
+        # to_attr keeps this clear of any other prefetch of "assignments" the caller made.
+        .prefetch_related(Prefetch("assignments", queryset=assignments, to_attr="ledger_assignments"))
+        .annotate(ledger_report=Subquery(latest_report))
+    )
+
+
+def ledger_write(tasks: QuerySet[Task], stream: BinaryIO, *, today: datetime.date, title: str | None = None) -> None:
+    """Write the ledger of `tasks` (in their queryset order) as .xlsx to `stream`. Overdue days count
+    up to `today`; `title`, if given, heads the sheet in a merged row."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=gettext("台账"))
+    header_row = 2 if title else 1
+    # Column widths and panes go out with the sheet's first row, so they are set before any append.
+    for index, width in enumerate(_COLUMN_WIDTHS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = f"A{header_row + 1}"
+    sheet.print_title_rows = f"{header_row}:{header_row}"
+    sheet.page_setup.orientation = Worksheet.ORIENTATION_LANDSCAPE
+    sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    # One page wide, as many pages tall as it takes.
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+
+    _add_styles(workbook)
+    if title:
+        sheet.row_dimensions[1].height = 32
+        sheet.append([_cell(sheet, title, _TITLE)])
+        sheet.merged_cells.add(CellRange(min_col=1, min_row=1, max_col=len(LEDGER_COLUMNS), max_row=1))
+    sheet.append([_cell(sheet, str(header), _HEADER) for header in LEDGER_COLUMNS])
+    # Resolved once in the active language rather than once per row.
+    labels = {status: str(label) for status, label in Task.Status.choices}
+    no_due_date = str(NO_DUE_DATE)
+    for number, task in enumerate(ledger_queryset(tasks).iterator(chunk_size=_CHUNK_SIZE), start=1):
+        sheet.append(_row(sheet, number, task, today, labels, no_due_date))
+    workbook.save(stream)
+
+
+def ledger_filename(today: datetime.date) -> str:
+    return f"{gettext('台账')}-{today.isoformat()}.xlsx"
+
+
+def _add_styles(workbook: Workbook) -> None:
+    """Styles are registered once per workbook and cells only name them: setting font, fill, border
+    and alignment cell by cell hashes each of them every time, which made styling most of the cost
+    of a large ledger."""
+    thin = Side(style="thin", color="808080")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    top = Alignment(wrap_text=True, vertical="top")
+    centred = Alignment(wrap_text=True, horizontal="center", vertical="center")
+    font = Font(name=_FONT_NAME, size=11)
+    for style in (
+        NamedStyle(_TITLE, font=Font(name=_FONT_NAME, size=16, bold=True), alignment=centred),
+        NamedStyle(
+            _HEADER,
+            font=Font(name=_FONT_NAME, size=11, bold=True),
+            fill=PatternFill(fill_type="solid", fgColor="DDEBF7"),
+            border=border,
+            alignment=centred,
+        ),
+        NamedStyle(_TEXT, font=font, border=border, alignment=top),
+        NamedStyle(_CENTRED, font=font, border=border, alignment=centred),
+        NamedStyle(_DATE, font=font, border=border, alignment=centred, number_format="yyyy-mm-dd"),
+        NamedStyle(_OVERDUE, font=Font(name=_FONT_NAME, size=11, color="C00000"), border=border, alignment=centred),
+    ):
+        workbook.add_named_style(style)
+
+
+def _row(
+    sheet: WriteOnlyWorksheet,
+    number: int,
+    task: Task,
+    today: datetime.date,
+    labels: dict[str, str],
+    no_due_date: str,
+) -> list[WriteOnlyCell]:
+    measure = task.measure
+    content = f"{measure.ref} {measure.title}".strip()
+    if measure.text:
+        content += "\n" + _truncate(measure.text)
+    leads = [a.agency.name for a in task.ledger_assignments if a.role == Assignment.Role.LEAD]
+    supports = [a.agency.name for a in task.ledger_assignments if a.role == Assignment.Role.SUPPORT]
+    # Derived like TaskQuerySet.overdue: open work only, and never for work without a deadline.
+    overdue = (today - task.due_date).days if task.status in OPEN and task.due_date and task.due_date < today else None
+    return [
+        _cell(sheet, number, _CENTRED),
+        _cell(sheet, content, _TEXT),
+        _cell(sheet, _NAME_SEPARATOR.join(leads), _TEXT),
+        _cell(sheet, _NAME_SEPARATOR.join(supports), _TEXT),
+        _cell(sheet, task.due_date, _DATE) if task.due_date else _cell(sheet, no_due_date, _CENTRED),
+        _cell(sheet, task.ledger_report or "", _TEXT),
+        _cell(sheet, labels[task.status], _CENTRED),
+        _cell(sheet, overdue, _OVERDUE if overdue else _CENTRED),
+    ]
+
+
+def _cell(sheet: WriteOnlyWorksheet, value: str | int | datetime.date | None, style: str) -> WriteOnlyCell:
+    if isinstance(value, str):
+        value = _safe_text(value)
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.style = style
+    return cell
+
+
+def _safe_text(value: str) -> str:
+    # Control characters (form feeds from PDF extraction, say) are not allowed in the XML at all.
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def _truncate(text: str) -> str:
+    return text if len(text) <= _MAX_TEXT else text[:_MAX_TEXT] + "…"
