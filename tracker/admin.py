@@ -1,13 +1,80 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Assignment, DocumentAccess, Task
+from . import services
+from .models import Assignment, DocumentAccess, ProgressReport, ReportingRound, RoundEntry, Task, TaskEvent
+from .workflow import TRANSITIONS
 
 
 class AssignmentInline(admin.TabularInline):
     model = Assignment
     extra = 0
     autocomplete_fields = ["agency"]
+    # Reassignment is versioned and recorded by tracker.services.task_reassign (API and pages).
+    readonly_fields = ["agency", "role", "position"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class EventInline(admin.TabularInline):
+    model = TaskEvent
+    extra = 0
+    fields = ["created_at", "kind", "actor", "agency", "from_status", "to_status", "comment"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class TransitionForm(forms.Form):
+    comment = forms.CharField(label=gettext_lazy("理由或意见"), required=False, widget=forms.Textarea)
+    due_date = forms.DateField(label=gettext_lazy("新的完成时限"), required=False)
+
+
+def _transition_action(name: str):
+    """An admin action that runs one workflow transition through the service, with a form for the
+    comment and due date the transition needs."""
+    transition = TRANSITIONS[name]
+
+    def action(modeladmin, request, queryset):
+        form = TransitionForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return TemplateResponse(
+                request,
+                "admin/tracker/task/transition.html",
+                {
+                    **modeladmin.admin_site.each_context(request),
+                    "title": transition.label,
+                    "form": form,
+                    "tasks": queryset,
+                    "action": request.POST.get("action"),
+                    "opts": modeladmin.model._meta,
+                },
+            )
+        done = 0
+        for task in queryset.select_related("document"):
+            try:
+                services.task_transition(
+                    task=task, user=request.user, action=name, expected_version=None, **form.cleaned_data
+                )
+                done += 1
+            except (PermissionDenied, ValidationError, services.WorkflowError) as exc:
+                modeladmin.message_user(request, f"{task}: {exc}", messages.ERROR)
+        if done:
+            modeladmin.message_user(request, _("%(n)d 个任务已%(a)s") % {"n": done, "a": transition.label})
+        return None
+
+    action.__name__ = f"transition_{name}"
+    action.short_description = transition.label
+    return action
 
 
 @admin.register(Task)
@@ -16,10 +83,52 @@ class TaskAdmin(SimpleHistoryAdmin):
     list_filter = ["status", "document"]
     search_fields = ["measure__title", "measure__ref"]
     list_select_related = ["measure", "document"]
-    raw_id_fields = ["measure"]
-    # Status changes go through the workflow service, never a free edit here.
-    readonly_fields = ["status", "version"]
-    inlines = [AssignmentInline]
+    raw_id_fields = ["measure", "document"]
+    # Status, due date and assignments change only through the workflow services (actions below).
+    readonly_fields = ["measure", "document", "status", "due_date", "version"]
+    inlines = [AssignmentInline, EventInline]
+    actions = [_transition_action(name) for name in TRANSITIONS if name != "start"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(ReportingRound)
+class ReportingRoundAdmin(admin.ModelAdmin):
+    list_display = ["title", "document", "due_date", "opened_at", "closed_at"]
+    list_filter = ["document"]
+    readonly_fields = ["document", "title", "due_date", "opened_by", "opened_at", "closed_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # opened through tracker.services.round_open, which lists what each agency owes
+
+
+@admin.register(RoundEntry)
+class RoundEntryAdmin(admin.ModelAdmin):
+    list_display = ["round", "task", "agency", "role", "report"]
+    list_filter = ["round", "role"]
+    list_select_related = ["round", "task__measure", "agency"]
+    raw_id_fields = ["task", "report"]
+
+
+@admin.register(ProgressReport)
+class ProgressReportAdmin(admin.ModelAdmin):
+    list_display = ["task", "agency", "kind", "percent", "round", "created_at"]
+    list_filter = ["kind", "round"]
+    list_select_related = ["task__measure", "agency", "round"]
+    raw_id_fields = ["task"]
+    readonly_fields = ["task", "agency", "author", "round", "kind", "text", "percent", "created_at"]
+
+
+@admin.register(TaskEvent)
+class TaskEventAdmin(admin.ModelAdmin):
+    list_display = ["task", "kind", "actor", "from_status", "to_status", "created_at"]
+    list_filter = ["kind"]
+    list_select_related = ["task__measure", "actor"]
+    raw_id_fields = ["task"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # the timeline is append-only
 
 
 @admin.register(DocumentAccess)
