@@ -64,7 +64,11 @@ _FONT_NAME = "宋体"
 
 def ledger_queryset(tasks: QuerySet[Task]) -> QuerySet[Task]:
     """Everything a ledger row shows, in a fixed number of queries: the measure and document joined,
-    the agencies prefetched (lead first), the newest lead report annotated."""
+    the agencies prefetched (lead first), the newest lead report annotated. Applying it twice is
+    harmless: callers that prepare the queryset (the API does) still pass it to ledger_write, which
+    prepares whatever it gets, and Django refuses a second Prefetch to the same attribute."""
+    if "ledger_report" in tasks.query.annotations:
+        return tasks
     latest_report = (
         ProgressReport.objects.filter(task=OuterRef("pk"), kind=ProgressReport.Kind.REPORT)
         # id breaks ties between reports filed within the same clock tick.
