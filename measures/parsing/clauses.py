@@ -9,9 +9,12 @@ from .agencies import Name, _split_top, looks_like_agency, restore_prefixes, spl
 
 _LEAD_LABELS = "牵头单位|牵头部门|主责单位|主责部门|主办单位|主办部门|牵头处室|牵头责任单位"
 _SUPPORT_LABELS = (
-    "配合单位|配合部门|参加单位|参加部门|参与单位|参与部门|协办单位|协办部门|协作单位|协同单位|支持单位|配合处室|协助单位"
+    "配合单位|配合部门|参加单位|参加部门|参与单位|参与部门|协办单位|协办部门|"
+    "协作单位|协同单位|支持单位|配合处室|协助单位"
 )
-_GENERIC_LABELS = "责任单位|责任部门|责任主体|实施单位|落实单位|承办单位|责任处室|主体单位|负责单位|完成单位|实施主体"
+_GENERIC_LABELS = (
+    "主要责任单位|责任单位|责任部门|责任主体|实施单位|落实单位|承办单位|责任处室|主体单位|负责单位|完成单位|实施主体"
+)
 _DEADLINE_LABELS = "完成时限|完成时间|时间节点|时间安排|完成期限|时限要求|时间要求|时限"
 _ALL = f"{_LEAD_LABELS}|{_SUPPORT_LABELS}|{_GENERIC_LABELS}|{_DEADLINE_LABELS}"
 LABEL_RE = re.compile(rf"【\s*(?P<b>{_ALL})\s*】\s*[:]?|\[\s*(?P<q>{_ALL})\s*\]\s*[:]?|(?P<c>{_ALL})\s*[:]")
@@ -90,9 +93,15 @@ def _bare_list(norm: str, ps: int, pe: int, s: int, e: int) -> bool:
     j = pe
     while j < len(norm) and norm[j] in " \t。.;":
         j += 1
-    if j < len(norm) and norm[j] != "\n" and not re.match(r"[一二三四五六七八九十]{1,3}、|\(|\d{1,2}[.、]", norm[j : j + 4]):
+    if (
+        j < len(norm)
+        and norm[j] != "\n"
+        and not re.match(r"[一二三四五六七八九十]{1,3}、|\(|\d{1,2}[.、]", norm[j : j + 4])
+    ):
         return False
-    pieces = [p.strip() for p in re.split(r"[,;、]|及", norm[s:e]) if p.strip()]
+    # 各县(市、区)人民政府: the parenthesis is part of one name.
+    flat = re.sub(r"\([^()]{0,20}\)", "", norm[s:e])
+    pieces = [p.strip() for p in re.split(r"[,;、]|及", flat) if p.strip()]
     if not pieces:
         return False
     for p in pieces:
@@ -182,9 +191,7 @@ def find_clauses(norm: str, boundaries: list[int], mask: list[tuple[int, int]] |
         return i >= 0 and taken[i][0] <= pos < taken[i][1]
 
     # Offsets of everything that can end a label's content, so each label costs O(log n).
-    enders = sorted(
-        [m.start() for m in re.finditer(r"[\n。【]", norm)] + [b for b in bounds]
-    )
+    enders = sorted([m.start() for m in re.finditer(r"[\n。【]", norm)] + [b for b in bounds])
     labels = [m for m in LABEL_RE.finditer(norm) if not inside_taken(m.start()) and not masked(m.start())]
     current: Clause | None = None
     current_roles: set[str] = set()

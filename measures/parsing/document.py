@@ -113,6 +113,10 @@ def _assemble(norm: str, text: str, headings: list[Heading], clauses: list[Claus
             last_end[o] = c.end
             c.text_start = start
         body_s, body_e = c.body if c.body else (start, c.start)
+        end = c.end
+        if c.ref is None and o is not None and counts[o] == 1 and _leads_item(norm, headings[o], c):
+            # 1.【牵头单位】市商务局 then the task: the item's text follows its clause.
+            end = body_e = headings[o + 1].start if o + 1 < len(headings) else len(norm)
         mentions = dates.deadline_mentions(norm, body_s, body_e, min_year)
         for ds, de in c.deadline_text:
             mentions.extend(dates.deadline_mentions(norm, ds, de, None, lenient=True))
@@ -129,12 +133,18 @@ def _assemble(norm: str, text: str, headings: list[Heading], clauses: list[Claus
                 lead_inferred=c.lead_inferred,
                 deadlines=dates.deadlines(mentions),
                 targets=targets,
-                text=text[start : c.end].strip(),
+                text=text[start:end].strip(),
                 order=order,
                 restored=c.restored,
             )
         )
     return measures
+
+
+def _leads_item(norm: str, h: Heading, c: Clause) -> bool:
+    """True when the clause comes before the item's first sentence ends."""
+    stop = norm.find("。", h.tok_end, c.start)
+    return stop == -1 and c.start - h.tok_end < 80
 
 
 def _fallback_title(text: str, norm: str, s: int, e: int) -> str:

@@ -23,7 +23,7 @@ SIGN_LINE_RE = re.compile(
     r"(?P<y>(?:19|20)\d{2})\s*年\s*(?P<mo>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日"
 )
 SIGN_FLAT_RE = re.compile(
-    rf"(?:^|[。)\n ])(?P<org>[\u4e00-\u9fff]{{2,30}}?{_ORG_END})\s*"
+    rf"(?:^|[。)\n 》])(?P<org>[\u4e00-\u9fff]{{2,30}}?{_ORG_END})\s*"
     r"(?P<y>(?:19|20)\d{2})\s*年\s*(?P<mo>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日"
 )
 EFFECTIVE_RE = re.compile(
@@ -42,9 +42,7 @@ COORD_RES = [
     re.compile(r"成立(?:了)?(?P<a>[\u4e00-\u9fff]{2,40}?(?:领导小组|工作专班|指挥部|联席会议))"),
 ]
 _MECH_RES = [
-    re.compile(
-        r"(?:建立健全|建立|健全|完善|实施|实行|落实|推行|构建|用好)(?P<m>[^,。;:、]{2,24}?(?:机制|制度))"
-    ),
+    re.compile(r"(?:建立健全|建立|健全|完善|实施|实行|落实|推行|构建|用好)(?P<m>[^,。;:、]{2,24}?(?:机制|制度))"),
     re.compile(r"(?P<m>定期)[^,。;]{0,20}?(?P<v>调度督促|调度|督促|督查|通报|评估)"),
     re.compile(r"(?P<m>向[\u4e00-\u9fff]{2,12}?(?:报告|汇报))"),
     re.compile(r"(?P<m>统计监测|监测预警|监测和通报|考核评价|督查考核|督导检查|评估考核|跟踪评估|统筹协调|统一协调)"),
@@ -67,10 +65,17 @@ def _clean_title(t: str) -> str:
 def find_title(norm: str, original: str, head_end: int) -> str | None:
     """The plan's own title: the attachment's when a covering notice wraps it."""
     head_n = norm[:head_end]
+    flat = "\n" not in head_n.strip()
     for rx in (_NOTICE_RE, _ATTACH_RE):
         m = rx.search(head_n)
-        if m and _line_is_heading(head_n, m.start()):
+        if m and (_line_is_heading(head_n, m.start()) or (flat and m.start() < 300)):
             return _clean_title(original[m.start("t") : m.end("t")])
+    if flat:
+        # No line breaks: a title opens the text and an addressee line (…各部门:) follows it.
+        m = re.match(rf"\s*(?P<t>[^。,;:]{{4,60}}?{_DOC_TYPES}(?:\([^()]{{1,20}}\))?)(?=[^。]{{0,60}}?:)", head_n)
+        if m:
+            return _clean_title(original[m.start("t") : m.end("t")])
+        return None
     lines: list[tuple[int, int]] = []
     pos = 0
     for ln in head_n.split("\n"):

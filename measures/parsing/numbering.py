@@ -149,7 +149,7 @@ def _plausible_weak(norm: str, end: int) -> bool:
     while end < len(norm) and norm[end] in " \t":
         end += 1
     nxt = norm[end : end + 1]
-    return bool(nxt) and ("\u4e00" <= nxt <= "\u9fff" or nxt in "“\"《(【")
+    return bool(nxt) and ("\u4e00" <= nxt <= "\u9fff" or nxt in '“"《(【')
 
 
 def set_titles(norm: str, original: str, headings: list[Heading], stops: list[int]) -> None:

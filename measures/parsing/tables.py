@@ -24,7 +24,7 @@ _KINDS: list[tuple[str, re.Pattern]] = [
 ]
 _DATE_LIKE = re.compile(r"(19|20)\d{2}|长期|持续|季度|每年|年底|月底|底前|前完成|常态化")
 _ROW_NUM = re.compile(r"^(\d{1,3})$")
-_ROW_INLINE = re.compile(r"^(\d{1,3})(?:[.、])?[ \t]+(\S.*)$")
+_ROW_INLINE = re.compile(r"^\|?\s*(\d{1,3})(?:[.、])?(?:[ \t]*\|[ \t]*|[ \t]+)(\S.*)$")
 _GROUP = re.compile(r"^([一二三四五六七八九十]{1,3})[、.]\s*(\S.*)?$")
 
 
@@ -61,7 +61,9 @@ def _lines(norm: str) -> list[tuple[int, int]]:
 
 def _split_cells(norm: str, s: int, e: int) -> list[tuple[int, int]]:
     text = norm[s:e]
-    if "\t" in text:
+    if "|" in text:
+        sep = re.compile(r"\s*\|\s*")
+    elif "\t" in text:
         sep = re.compile(r"\t+\s*")
     elif re.search(r" {2,}", text):
         sep = re.compile(r" {2,}")

@@ -21,9 +21,7 @@ def _norm(name: str) -> str:
 
 def _assignment_f1(gold: dict, pred: dict) -> float:
     def triples(doc: dict) -> set:
-        return {
-            (m["ref"], role, _norm(a)) for m in doc["measures"] for role in ("lead", "support") for a in m[role]
-        }
+        return {(m["ref"], role, _norm(a)) for m in doc["measures"] for role in ("lead", "support") for a in m[role]}
 
     g, p = triples(gold), triples(pred)
     tp = len(g & p)
@@ -425,3 +423,28 @@ def test_draft_title_split_over_lines():
     text = "某市推动平台经济\n健康发展的实施意见\n(征求意见稿)\n一、任务\n(一)建设平台。(市工信局负责)\n"
     doc = parse_document(text)
     assert doc.title == "某市推动平台经济健康发展的实施意见" and doc.draft
+
+
+def test_clause_first_then_task_text():
+    text = "一、任务\n1.【牵头单位】市商务局\n到2025年建成平台10个。\n2.【责任单位】市文旅局\n办好节会。\n"
+    ms = _by_ref(text)
+    assert ms["1.1"].deadlines == ["2025"]
+    assert ms["1.1"].targets[0].text == "建成平台10个"
+    assert "建成平台10个" in ms["1.1"].text
+
+
+def test_bare_agency_list_closing_a_paragraph():
+    text = "一、任务\n(一)扩大消费。举办购物节(含线上)。(市商务局、市财政局)\n(二)稳定投资。(国办发〔2019〕38号)\n"
+    ms = _by_ref(text)
+    assert list(ms) == ["1.1"]
+    assert ms["1.1"].lead == ["市商务局"] and ms["1.1"].lead_inferred
+
+
+def test_clause_wrapped_over_lines():
+    text = (
+        "一、任务\n(一)扩大消费。(责任单位:市商务局、市发改委、\n市财政局)\n"
+        "(二)物流。\n责任单位:市交通运输局、\n市邮政管理局\n"
+    )
+    ms = _by_ref(text)
+    assert ms["1.1"].support == ["市发改委", "市财政局"]
+    assert ms["1.2"].support == ["市邮政管理局"]
