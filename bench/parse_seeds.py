@@ -1,6 +1,6 @@
 """Parse time of the five seed documents (and of them with every line break removed).
 
-    python bench/parse_seeds.py [--repeat 20]
+python bench/parse_seeds.py [--repeat 20]
 """
 
 import argparse

@@ -16,11 +16,13 @@ AGENCY_SUFFIX_RE = re.compile(
     r"街道|各地|门|行|司|台|盟|区|县|市|州|旗|乡|镇|专班|指挥部|法院|检察院|党委|管委会|机构|企业|协会|联合会)$"
 )
 
+# 有关单位, 各相关部门, 市直各有关部门, 省级有关部门, 市各有关单位: unnamed helpers at any level.
+_LEVEL = r"(?:市直|省直|区直|县直|市级|省级|区级|县级|市|省|区|县)"
 _PLACEHOLDER_RE = re.compile(
-    r"^(各|其他|其它|其余|市直|省直|区直|县直|市级|省级|区级|县级)?(有关|相关)(的)?(单位|部门|方面|机构|处室|科室)$"
+    rf"^(各|其他|其它|其余)?{_LEVEL}?(各|其他)?(有关|相关)(的)?(单位|部门|方面|机构|处室|科室)$"
 )
 _ETC_PLACEHOLDER_RE = re.compile(
-    r"等(各|其他|其它|其余|市直|省直|市级|省级)?(有关|相关)(的)?(单位|部门|方面|机构|处室|科室)$"
+    rf"等(各|其他|其它|其余)?{_LEVEL}?(各|其他)?(有关|相关)(的)?(单位|部门|方面|机构|处室|科室)$"
 )
 _ETC_RE = re.compile(r"等(部门|单位|机构|处室|科室)?$")
 _LEAD_NOTE_RE = re.compile(r"\((牵头|牵头单位|牵头部门|主责)\)$")
@@ -203,8 +205,26 @@ def prefix_of(norm_name: str) -> str | None:
     return m.group(1)
 
 
-def _is_bare(norm_name: str) -> bool:
+_PLACE_RE = re.compile(r"(?=([\u4e00-\u9fff]{2,3})(?:市|省|自治区)(?:人民政府|政府|委员会|人大|政协))")
+
+
+def find_places(norm: str) -> frozenset[str]:
+    """Place names the document governs (成都 from 成都市人民政府): a name opening with one is not a
+    bare department that lost its prefix (成都住房公积金管理中心 stays as written)."""
+    out: set[str] = set()
+    for m in _PLACE_RE.finditer(norm):
+        stem = m.group(1)
+        out.add(stem)
+        out.add(stem[-2:])
+        if len(out) > 200:
+            break
+    return frozenset(out)
+
+
+def _is_bare(norm_name: str, places: frozenset[str] = frozenset()) -> bool:
     if norm_name.startswith(("各", "全", "本", "其他", "有关", "相关", "领导小组", "团")):
+        return False
+    if any(norm_name.startswith(p) for p in places):
         return False
     if prefix_of(norm_name):
         return False
@@ -215,7 +235,7 @@ def _is_bare(norm_name: str) -> bool:
     return bool(_DEPARTMENT_END_RE.search(norm_name)) and len(norm_name) <= 12
 
 
-def restore_prefixes(names: list[Name]) -> None:
+def restore_prefixes(names: list[Name], places: frozenset[str] = frozenset()) -> None:
     """市农业农村局、商务局 → 市商务局: give a bare department the prefix an earlier name carries."""
     prefix: str | None = None
     for n in names:
@@ -223,7 +243,7 @@ def restore_prefixes(names: list[Name]) -> None:
         if p and not re.search(r"(政府|管委会|人大|政协)$", n.norm):
             prefix = n.text[: len(p)]
             continue
-        if prefix and _is_bare(n.norm):
+        if prefix and _is_bare(n.norm, places):
             n.text = prefix + n.text
             n.norm = prefix + n.norm
             n.restored = True

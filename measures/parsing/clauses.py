@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .agencies import Name, _split_top, looks_like_agency, restore_prefixes, split_names, strip_marker
+from .agencies import Name, _split_top, find_places, looks_like_agency, restore_prefixes, split_names, strip_marker
 
 _LEAD_LABELS = "牵头单位|牵头部门|主责单位|主责部门|主办单位|主办部门|牵头处室|牵头责任单位"
 _SUPPORT_LABELS = (
@@ -145,6 +145,35 @@ def _agencyish(norm: str, s: int, e: int) -> bool:
     return good >= 1
 
 
+_PROSE_RE = re.compile(r"要|应当|应|须|务必|确保|抓好|做好|加强|切实|进一步|结合|按照")
+_NEW_SUBJECT_RE = re.compile(r"(?<=[局委办厅])各")
+
+
+def _list_end(norm: str, s: int, e: int) -> int:
+    """Where a label's list of names ends.  Without line breaks the next paragraph runs on
+    (责任单位:市财政局、市商务局各区县、各部门要细化方案…), so the list stops at a piece that is
+    plainly prose, or where a name is glued to a new subject opening with 各."""
+    if e - s < 12:
+        return e
+    for ps, pe, _sep in _split_top(norm, s, e, re.compile(r"[、,;]")):
+        piece = norm[ps:pe].strip()
+        if not piece:
+            continue
+        glued = _NEW_SUBJECT_RE.search(norm, ps, pe)
+        if glued and looks_like_agency(norm[ps : glued.start()].strip()):
+            rest = norm[glued.start() : e]
+            if _PROSE_RE.search(rest[:40]):
+                return glued.start()
+        end, _ = strip_marker(norm, ps, pe)
+        core = re.sub(r"\([^()]*\)$", "", norm[ps:end].strip())
+        core = re.sub(r"等(各|其他)?(有关|相关)?(部门|单位)?$", "", core)
+        if core and not looks_like_agency(core) and (len(core) > 12 or _PROSE_RE.search(core)):
+            if FIRST_LEADS_RE.search(norm, ps, e) or _RULE_NOISE_RE.search(norm, ps, e):
+                return e
+            return ps
+    return e
+
+
 def find_clauses(norm: str, boundaries: list[int], mask: list[tuple[int, int]] | None = None) -> list[Clause]:
     """All responsibility clauses, in order.  `boundaries` are heading offsets that end a label clause."""
     import bisect
@@ -214,12 +243,16 @@ def find_clauses(norm: str, boundaries: list[int], mask: list[tuple[int, int]] |
                 break
         if idx + 1 < len(labels) and labels[idx + 1].start() < stop:
             stop = labels[idx + 1].start()
-        seg = (role, m.end(), stop)
+        if role != "deadline":
+            stop = _list_end(norm, m.end(), stop)
         gap = norm[current.end : m.start()] if current else ""
+        adjacent = current is not None and len(gap) < 20 and not gap.strip(" \t\n;,")
+        if adjacent and role == "generic" and "lead" in current_roles and not current_roles & {"generic", "support"}:
+            # 牵头单位:A 责任单位:B — after an explicit lead, the responsible units are its helpers.
+            role = "support"
+        seg = (role, m.end(), stop)
         joinable = (
-            current is not None
-            and len(gap) < 20
-            and not gap.strip(" \t\n;,")
+            adjacent
             and role not in current_roles
             and not (role in ("lead", "generic") and current_roles & {"lead", "generic"})
         )
@@ -240,10 +273,11 @@ def find_clauses(norm: str, boundaries: list[int], mask: list[tuple[int, int]] |
 class DocRules:
     first_leads_from: int | None = None  # offset where 列第一位的为牵头单位 was stated
     join_all: list[tuple[int, list[Name]]] = field(default_factory=list)
+    places: frozenset[str] = frozenset()
 
 
 def find_rules(norm: str, original: str) -> DocRules:
-    rules = DocRules()
+    rules = DocRules(places=find_places(norm))
     m = FIRST_LEADS_RE.search(norm)
     if m:
         # The statement usually sits inside the first clause it governs, so start at its clause.
@@ -258,6 +292,14 @@ def find_rules(norm: str, original: str) -> DocRules:
         if names:
             rules.join_all.append((jm.start(), names))
     return rules
+
+
+_INNER_SPACE_RE = re.compile(r"(?<=[\u4e00-\u9fff()()])\s+(?=[\u4e00-\u9fff()()])")
+
+
+def _tidy(name: str) -> str:
+    """Spaces a scan or a blanked page break left inside a Chinese name are not part of it."""
+    return _INNER_SPACE_RE.sub("", name)
 
 
 def resolve_roles(clause: Clause, norm: str, original: str, rules: DocRules) -> None:
@@ -296,7 +338,7 @@ def resolve_roles(clause: Clause, norm: str, original: str, rules: DocRules) -> 
                 for n in names:
                     r = n.role if n.role in ("lead", "support") and label_role not in ("lead", "support") else role
                     entries.append((r, n))
-    restore_prefixes([n for _, n in entries])
+    restore_prefixes([n for _, n in entries], rules.places)
     seen: set[str] = set()
     uniq: list[tuple[str, Name]] = []
     for r, n in entries:
@@ -326,8 +368,8 @@ def resolve_roles(clause: Clause, norm: str, original: str, rules: DocRules) -> 
                 if key not in seen:
                     seen.add(key)
                     support.append(n)
-    clause.lead = [n.text for n in lead]
-    clause.support = [n.text for n in support]
+    clause.lead = [_tidy(n.text) for n in lead]
+    clause.support = [_tidy(n.text) for n in support]
     clause.others = others
     clause.lead_inferred = inferred
     clause.restored = [n.text for n in lead + support if n.restored]

@@ -8,7 +8,7 @@ import re
 from . import dates, metadata
 from .clauses import Clause, find_clauses, find_rules, resolve_roles
 from .models import ParsedDocument, ParsedMeasure, ParseError
-from .normalize import normalize
+from .normalize import blank_artifacts, normalize
 from .numbering import Heading, find_headings, is_line_mode, set_titles
 from .tables import find_tables
 
@@ -17,6 +17,7 @@ def parse_document(text: str, source: str = "") -> ParsedDocument:
     """Parse one policy document; raises ParseError when it holds no responsibility clause."""
     if not isinstance(text, str) or not text.strip():
         raise ParseError("empty document")
+    text = blank_artifacts(text)
     norm = normalize(text)
     tables = find_tables(norm, text)
     mask = [t.region for t in tables]
@@ -195,8 +196,11 @@ def _starts_paragraph(norm: str, pos: int, line_mode: bool) -> bool:
     i = pos - 1
     while i >= 0 and norm[i] in " \t":
         i -= 1
-    # Without line breaks a paragraph start cannot be told from a sentence start; stay put.
-    return i < 0 or norm[i] == "\n"
+    if i < 0 or norm[i] == "\n":
+        return True
+    # Without line breaks a paragraph start cannot be told from a sentence start, unless the
+    # lost break left a space behind (text pasted from a PDF): "…以上。 (市科技局牵头…)".
+    return not line_mode and i < pos - 1 and norm[i] in "。;!?"
 
 
 def _mechanism_spans(norm: str, headings: list[Heading], clauses: list[Clause]) -> list[tuple[int, int]]:

@@ -3,6 +3,8 @@ sliced from the original at the same offsets, so names come out as the document 
 
 from __future__ import annotations
 
+import re
+
 _TABLE: dict[int, str] = {}
 for _cp in range(0xFF01, 0xFF5F):  # full-width ASCII block
     _TABLE[_cp] = chr(_cp - 0xFEE0)
@@ -82,3 +84,63 @@ def cn_to_int(s: str) -> int | None:
         else:
             return None
     return total + current if seen else None
+
+
+# Page numbers of a PDF page break: "— 3 —", "- 3 -", "-3-", "第3页 共10页".
+_PAGE_NO_RE = re.compile(
+    r"(?<![\dA-Za-z.\-])-{1,2}[ \t]{0,2}\d{1,3}[ \t]{0,2}-{1,2}(?![\d\-])"
+    r"|第[ \t]*\d{1,3}[ \t]*页(?:[ \t]*[,]?[ \t]*共[ \t]*\d{1,3}[ \t]*页)?"
+)
+_HEADER_MAX = 40
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def blank_artifacts(text: str) -> str:
+    """Replace page numbers and the running headers stuck to them with spaces (same length).
+
+    Text pasted from a PDF keeps "— 3 —" and the page's header line wherever the page broke,
+    often in mid-sentence or inside an agency name.  A header is text that follows (or precedes)
+    two or more page numbers identically, so it is found by comparison, never by a list.
+    """
+    norm = normalize(text)
+    marks = [m.span() for m in _PAGE_NO_RE.finditer(norm)]
+    if not marks:
+        return text
+    blank: list[tuple[int, int]] = list(marks)
+    for side in ("after", "before"):
+        snippets: dict[str, list[tuple[int, str]]] = {}
+        for s, e in marks:
+            if side == "after":
+                k = e
+                while k < len(norm) and norm[k] in " \t\n":
+                    k += 1
+                snip = norm[k : k + _HEADER_MAX].split("\n")[0]
+            else:
+                k = s
+                while k > 0 and norm[k - 1] in " \t\n":
+                    k -= 1
+                snip = norm[max(0, k - _HEADER_MAX) : k].split("\n")[-1][::-1]
+            if len(snip) >= 4:
+                snippets.setdefault(snip[:4], []).append((k, snip))
+        for group in snippets.values():
+            if len(group) < 2:
+                continue
+            n = min(_common_prefix(group[0][1], g[1]) for g in group[1:])
+            if n < 6 or not re.search(r"[\u4e00-\u9fff]{4}", group[0][1][:n]):
+                continue
+            for k, _ in group:
+                blank.append((k, k + n) if side == "after" else (k - n, k))
+    chars = list(text)
+    for s, e in blank:
+        for i in range(s, e):
+            if chars[i] != "\n":
+                chars[i] = " "
+    return "".join(chars)

@@ -18,14 +18,15 @@ _CN = "一二三四五六七八九十"
 TOKEN_RE = re.compile(
     r"(?P<chap>第(?P<chap_n>[一二三四五六七八九十百零〇]{1,4})(?:章|部分))"
     r"|(?P<art>第(?P<art_n>[一二三四五六七八九十百零〇]{1,4})条)"
-    rf"|(?P<cnp>\((?P<cnp_n>[{_CN}]{{1,3}})\))"
+    rf"|(?P<cnp>\([ \t]?(?P<cnp_n>[{_CN}]{{1,3}})[ \t]?\))"
     rf"|(?P<cn>(?<![{_CN}第、])(?P<cn_n>[{_CN}]{{1,3}})[、.](?![{_CN}]{{1,2}}[、.]|\d))"
-    r"|(?P<arp>\((?P<arp_n>\d{1,2})\))"
+    r"|(?P<arp>\([ \t]?(?P<arp_n>\d{1,2})[ \t]?\))"
     r"|(?P<circ>[\u2460-\u2473])"
     r"|(?P<pcirc>[\u2474-\u2487])"
     r"|(?P<ar>(?<![\d.A-Za-z第])(?P<ar_n>\d{1,2})(?:\.|、)(?![\d%]))"
 )
 
+_INLINE_STYLES = ("circ", "arp")
 _STRONG_BEFORE = set("。;!?:)】」』”\"'|") | {"\t"}
 _SENTENCE_END = set("。;!?")
 
@@ -120,7 +121,8 @@ def find_headings(norm: str, mask: list[tuple[int, int]] | None = None) -> list[
             expected = stack[k][1] + 1
             if number == expected or (where == "line" and number == expected + 1):
                 accepted_at = k
-        elif not (line_mode and mid_line):
+        elif not (line_mode and mid_line) or (style in _INLINE_STYLES and number == 1):
+            # ①…②… and (1)…(2)… run inside a paragraph even where line breaks survive.
             fresh = number == 1 or (style in last_seen and number == last_seen[style] + 1)
             if where == "line" and not out:
                 fresh = True  # an excerpt may start mid-outline
