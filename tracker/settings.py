@@ -4,6 +4,7 @@ console email). Production sets DATABASE_URL, CELERY_BROKER_URL, SECRET_KEY and 
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -25,6 +26,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
+    "django_htmx",
     "drf_spectacular",
     "simple_history",
     "rules.apps.AutodiscoverRulesConfig",
@@ -43,8 +45,18 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
+
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
 
 ROOT_URLCONF = "tracker.urls"
 WSGI_APPLICATION = "tracker.wsgi.application"
@@ -86,7 +98,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "static-collected"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "pages:login"
+LOGIN_REDIRECT_URL = "pages:home"
 
 # Uploaded and imported policy documents larger than this are refused before they are read.
 POLICY_MAX_BYTES = env.int("POLICY_MAX_BYTES", default=20 * 1024 * 1024)
@@ -106,6 +119,48 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Lets a test (or a second deployment on the same Redis) keep its messages to its own workers.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+# Beat only starts sweeps; deadlines live in the database (no long ETAs in the broker). A run that
+# could not start on time is dropped (expires) because the next one covers the same ground.
+CELERY_BEAT_SCHEDULE = {
+    "notifications-sweep": {
+        "task": "notifications.tasks.sweep",
+        "schedule": env.int("NOTIFY_SWEEP_EVERY_SECONDS", default=15 * 60),
+        "options": {"expires": 14 * 60},
+    },
+    # Hourly: each run picks the users whose digest day it is once their local digest hour has come,
+    # so a missed 08:00 run is caught up at 09:00 (the ISO-week key keeps it to one email).
+    "notifications-digests": {
+        "task": "notifications.tasks.digests",
+        "schedule": crontab(minute=0),
+        "options": {"expires": 55 * 60},
+    },
+}
+
+# Notifications (reminders, escalation, digests). Offsets are in days relative to a due date.
+NOTIFY_REMINDER_DAYS = env.list("NOTIFY_REMINDER_DAYS", cast=int, default=[14, 7, 1])
+NOTIFY_NUDGE_DAYS = env.int("NOTIFY_NUDGE_DAYS", default=1)
+NOTIFY_YELLOW_DAYS = env.int("NOTIFY_YELLOW_DAYS", default=7)
+NOTIFY_RED_DAYS = env.int("NOTIFY_RED_DAYS", default=30)
+NOTIFY_ROUND_REMINDER_DAYS = env.list("NOTIFY_ROUND_REMINDER_DAYS", cast=int, default=[3, 1])
+# A stage missed because no sweep ran is still sent this many days late; older ones are not
+# (so importing an old document does not escalate years of history at once).
+NOTIFY_CATCHUP_DAYS = env.int("NOTIFY_CATCHUP_DAYS", default=14)
+NOTIFY_DUE_SOON_DAYS = env.int("NOTIFY_DUE_SOON_DAYS", default=14)
+NOTIFY_DIGEST_HOUR = env.int("NOTIFY_DIGEST_HOUR", default=8)
+# A claimed ("sending") row whose worker died is re-queued after this lease; it must stay well above
+# the SMTP timeout so a slow but live worker is never doubled.
+NOTIFY_LEASE_SECONDS = env.int("NOTIFY_LEASE_SECONDS", default=30 * 60)
+NOTIFY_SMTP_TIMEOUT = env.int("NOTIFY_SMTP_TIMEOUT", default=60)
+# A pending row not picked up this long after it was due (lost enqueue, Redis down) is enqueued again.
+NOTIFY_PENDING_GRACE_SECONDS = env.int("NOTIFY_PENDING_GRACE_SECONDS", default=10 * 60)
+NOTIFY_RETRY_BASE_SECONDS = env.int("NOTIFY_RETRY_BASE_SECONDS", default=60)
+NOTIFY_RETRY_MAX_SECONDS = env.int("NOTIFY_RETRY_MAX_SECONDS", default=6 * 60 * 60)
+NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=8)
+NOTIFY_BATCH_SIZE = env.int("NOTIFY_BATCH_SIZE", default=1000)
+NOTIFY_SITE_URL = env.str("NOTIFY_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+NOTIFY_ICS_MAX_EVENTS = env.int("NOTIFY_ICS_MAX_EVENTS", default=2000)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -123,6 +178,7 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Policy measure tracker API",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {"TaskStatusEnum": "tracker.models.Task.Status"},
 }
 
 LOGGING = {

@@ -19,7 +19,7 @@ SUPPORTS = {"task": "support", "other_task": None}
 def _ok(user, target, endpoint):
     """Expected status for a user who can see the target."""
     lead, support = LEADS[target], SUPPORTS[target]
-    method, path, body, success = ENDPOINTS[endpoint]
+    success = ENDPOINTS[endpoint][3]
     allowed = {
         "retrieve": True,
         "reports_list": True,
@@ -121,9 +121,7 @@ def test_stale_and_missing_if_match(world):
     # The same request again: its version is stale now, nothing changes.
     again = client.post(url, body, format="json", HTTP_IF_MATCH=world.task.etag)
     assert again.status_code == 412
-    wrong_state = client.post(
-        url, {"action": "request_closure", "comment": "x"}, format="json", HTTP_IF_MATCH='"2"'
-    )
+    wrong_state = client.post(url, {"action": "request_closure", "comment": "x"}, format="json", HTTP_IF_MATCH='"2"')
     assert wrong_state.status_code == 409
 
 

@@ -81,11 +81,18 @@ def test_comment_and_due_date_required(world):
 def test_extension_approved_moves_due_date(world):
     task = world.task
     task = services.task_transition(
-        task=task, user=world.lead, action="request_extension", expected_version=1, comment="需要更多时间",
+        task=task,
+        user=world.lead,
+        action="request_extension",
+        expected_version=1,
+        comment="需要更多时间",
         due_date=FUTURE,
     )
     task = services.task_transition(
-        task=task, user=world.coordinator, action="approve_extension", expected_version=task.version,
+        task=task,
+        user=world.coordinator,
+        action="approve_extension",
+        expected_version=task.version,
         due_date=FUTURE,
     )
     assert task.due_date == FUTURE and task.status == S.IN_PROGRESS
@@ -139,8 +146,12 @@ def test_round_lists_who_filed_and_freezes(world):
 def test_reassign_and_due_date_are_versioned_and_recorded(world, django_assert_max_num_queries):
     task = world.task
     task = services.task_reassign(
-        task=task, user=world.coordinator, expected_version=1, lead=[world.support_agency],
-        support=[world.lead_agency], comment="调整分工",
+        task=task,
+        user=world.coordinator,
+        expected_version=1,
+        lead=[world.support_agency],
+        support=[world.lead_agency],
+        comment="调整分工",
     )
     roles = dict(task.assignments.values_list("agency_id", "role"))
     assert roles == {world.support_agency.pk: "lead", world.lead_agency.pk: "support"}
@@ -148,9 +159,7 @@ def test_reassign_and_due_date_are_versioned_and_recorded(world, django_assert_m
         services.task_set_due_date(task=task, user=world.coordinator, expected_version=1, due_date=FUTURE)
     with pytest.raises(PermissionDenied):
         services.task_set_due_date(task=task, user=world.lead, expected_version=task.version, due_date=FUTURE)
-    task = services.task_set_due_date(
-        task=task, user=world.coordinator, expected_version=task.version, due_date=FUTURE
-    )
+    task = services.task_set_due_date(task=task, user=world.coordinator, expected_version=task.version, due_date=FUTURE)
     assert task.due_date == FUTURE
     assert set(TaskEvent.objects.filter(task=task).values_list("kind", flat=True)) == {"assignment", "due_date"}
     assert task.history.count() >= 3

@@ -23,6 +23,7 @@ from tracker import services
 from tracker.ledger import ledger_filename, ledger_queryset, ledger_write
 from tracker.models import Assignment, ProgressReport, ReportingRound, RoundEntry, Task, TaskEvent
 from tracker.roles import coordinates, task_roles
+from tracker.selectors import visible_documents
 from tracker.workflow import allowed
 
 from . import serializers as s
@@ -68,18 +69,6 @@ class TaskPagination(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
-
-
-def visible_documents(user):
-    """Documents a user coordinates, is given, or has tasks in."""
-    if not user.is_authenticated:
-        return PolicyDocument.objects.none()
-    if user.is_superuser:
-        return PolicyDocument.objects.all()
-    condition = Q(pk__in=Task.objects.visible_to(user).values("document_id")) | Q(access__user=user)
-    if user.role == user.Role.COORDINATOR and user.agency_id:
-        condition |= Q(coordinator_id=user.agency_id)
-    return PolicyDocument.objects.filter(condition).distinct()
 
 
 class TaskViewSet(viewsets.ReadOnlyModelViewSet):

@@ -1,0 +1,190 @@
+"""Import pages: upload → preview (every measure, every agency name and how it matched) → map
+unknown names → choose the coordinator → confirm. Views are edges: the reading and parsing are
+measures.services, the writes with tasks are tracker.services."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from tracker import services as tracker_services
+from tracker.forms import CoordinatorForm, ImportUploadForm, NameMapForm, agency_choices
+from tracker.selectors import visible_documents
+from tracker.views.common import coordinator_required, page
+
+from .models import ImportDraft, MeasureAgency
+from .parsing import ParsedMeasure
+from .services import DocumentImportError, ImportPreview, import_draft_create, import_draft_preview, mention_match
+
+# Names the coordinator should look at: never matched, or matched only by similarity.
+REVIEW = (MeasureAgency.Match.UNKNOWN, MeasureAgency.Match.FUZZY)
+
+
+@coordinator_required
+def import_upload(request: HttpRequest) -> HttpResponse:
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > settings.POLICY_MAX_BYTES:
+            limit = settings.POLICY_MAX_BYTES // (1024 * 1024)
+            form.add_error("file", _("%(name)s:文件超过 %(mb)d MB,未读取") % {"name": upload.name, "mb": limit})
+        else:
+            try:
+                draft, _preview = import_draft_create(
+                    user=request.user,
+                    data=upload.read(),
+                    name=upload.name,
+                    jurisdiction=form.cleaned_data["jurisdiction"],
+                )
+            except DocumentImportError as exc:
+                form.add_error("file", str(exc))
+            else:
+                return redirect("pages:import-preview", pk=draft.pk)
+    status = 400 if request.method == "POST" else 200
+    return page(request, "measures/import_upload.html", {"form": form}, status=status)
+
+
+@dataclass
+class NameRow:
+    name: str
+    match: str
+    label: str
+    agency_name: str | None
+    score: float | None
+
+
+@dataclass
+class MeasureRow:
+    measure: ParsedMeasure
+    lead: list[NameRow]
+    support: list[NameRow]
+
+
+def _rows(preview: ImportPreview) -> list[MeasureRow]:
+    labels = dict(MeasureAgency.Match.choices)
+
+    def names(pm: ParsedMeasure, names: list[str]) -> list[NameRow]:
+        out = []
+        for name in names:
+            r = preview.resolutions[name]
+            match = mention_match(pm, name, r)
+            out.append(NameRow(name, match, labels.get(match, match), r.agency_name, r.score))
+        return out
+
+    return [MeasureRow(pm, names(pm, pm.lead), names(pm, pm.support)) for pm in preview.parsed.measures]
+
+
+def _draft(request: HttpRequest, pk: int) -> ImportDraft:
+    return get_object_or_404(
+        ImportDraft.objects.select_related("jurisdiction", "coordinator"), pk=pk, user=request.user
+    )
+
+
+def _preview_page(
+    request: HttpRequest, draft: ImportDraft, *, bound_map: NameMapForm | None = None, coordinator_form=None, status=200
+) -> HttpResponse:
+    try:
+        preview = import_draft_preview(draft=draft)
+    except DocumentImportError as exc:
+        messages.error(request, str(exc))
+        return redirect("pages:import")
+    rows = _rows(preview)
+    review = {}
+    for row in rows:
+        for n in (*row.lead, *row.support):
+            if n.match in REVIEW:
+                review.setdefault(n.name, n)
+    map_forms = []
+    choices = agency_choices(preview.jurisdiction) if review else []
+    for i, (name, n) in enumerate(review.items()):
+        if bound_map is not None and bound_map.data.get("name") == name:
+            form = bound_map
+        else:
+            initial = {"name": name, "new_name": name}
+            if n.match == MeasureAgency.Match.FUZZY:
+                initial["agency"] = preview.resolutions[name].agency_id
+            form = NameMapForm(
+                initial=initial, jurisdiction=preview.jurisdiction, choices=choices, auto_id=f"id_map{i}_%s"
+            )
+        map_forms.append((n, form))
+    coordinator_form = coordinator_form or CoordinatorForm(
+        initial={"coordinator": preview.coordinator.pk if preview.coordinator else None},
+        jurisdiction=preview.jurisdiction,
+    )
+    unknown = [n for n in review.values() if n.match == MeasureAgency.Match.UNKNOWN]
+    return page(
+        request,
+        "measures/import_preview.html",
+        {
+            "draft": draft,
+            "preview": preview,
+            "rows": rows,
+            "map_forms": map_forms,
+            "unknown_count": len(unknown),
+            "coordinator_form": coordinator_form,
+            "name_count": len(preview.resolutions),
+        },
+        status=status,
+    )
+
+
+@coordinator_required
+def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    return _preview_page(request, _draft(request, pk))
+
+
+@require_POST
+@coordinator_required
+def import_map(request: HttpRequest, pk: int) -> HttpResponse:
+    """Map one name; recorded in the directory (alias or new agency), so the preview resolves it now
+    and every later import does too."""
+    draft = _draft(request, pk)
+    form = NameMapForm(request.POST, jurisdiction=draft.jurisdiction)
+    if form.is_valid():
+        try:
+            agency, _changed = tracker_services.unknown_name_map(
+                user=request.user,
+                jurisdiction=draft.jurisdiction,
+                name=form.cleaned_data["name"],
+                agency=form.cleaned_data["agency"],
+                new_name=form.cleaned_data["new_name"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        else:
+            messages.success(request, _("“%(n)s”已对应为%(a)s") % {"n": form.cleaned_data["name"], "a": agency.name})
+            response = redirect("pages:import-preview", pk=draft.pk)
+            response.status_code = 303
+            return response
+    return _preview_page(request, draft, bound_map=form, status=400)
+
+
+@require_POST
+@coordinator_required
+def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    draft = _draft(request, pk)
+    form = CoordinatorForm(request.POST, jurisdiction=draft.jurisdiction)
+    if not form.is_valid():
+        return _preview_page(request, draft, coordinator_form=form, status=400)
+    draft.coordinator = form.cleaned_data["coordinator"]
+    try:
+        preview = import_draft_preview(draft=draft)
+        document, created = tracker_services.document_import(preview=preview, imported_by=request.user)
+    except DocumentImportError as exc:
+        form.add_error(None, str(exc))
+        return _preview_page(request, draft, coordinator_form=form, status=400)
+    draft.delete()
+    if created:
+        messages.success(request, _("已导入,共 %(n)d 项任务") % {"n": document.tasks.count()})
+    else:
+        messages.info(request, _("该文件此前已导入,未创建任何内容"))
+    if not visible_documents(request.user).filter(pk=document.pk).exists():
+        # Imported for another coordinating agency: its coordinators take it from here.
+        messages.info(request, _("该文件由%(a)s督办,您不是其督办员,因此无法查看其任务") % {"a": document.coordinator})
+        return redirect("pages:import")
+    return redirect("pages:document", pk=document.pk)

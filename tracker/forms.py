@@ -1,0 +1,204 @@
+"""Forms of the pages. They parse input only; every write goes through tracker.services."""
+
+import django_filters
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import Agency, Jurisdiction
+from measures.models import MeasureTarget, PolicyDocument
+
+from .api.filters import TaskFilter
+from .models import Assignment, Task
+from .roles import user_agency_ids
+from .selectors import search_tasks
+from .workflow import Transition
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class TaskPageFilter(TaskFilter):
+    """The API's task filter with page-friendly widgets: one status at a time, the documents the
+    user can see in a select, the role over the user's agency and its groups, and a text search."""
+
+    q = django_filters.CharFilter(method="filter_q", label=_("搜索措施"))
+    document = django_filters.ModelChoiceFilter(
+        queryset=PolicyDocument.objects.none(), label=_("政策文件"), empty_label=_("全部文件")
+    )
+    status = django_filters.ChoiceFilter(choices=Task.Status.choices, label=_("状态"), empty_label=_("全部状态"))
+    role = django_filters.ChoiceFilter(
+        choices=Assignment.Role.choices, method="filter_role", label=_("角色"), empty_label=_("牵头和配合")
+    )
+
+    class Meta(TaskFilter.Meta):
+        fields = ["q", "document", "status", "role"]
+
+    def __init__(self, *args, documents=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if documents is not None:
+            self.filters["document"].queryset = documents
+            self.form.fields["document"].queryset = documents
+
+    def filter_q(self, queryset, name, value):
+        return search_tasks(queryset, value)
+
+    def filter_role(self, queryset, name, value):
+        ids = user_agency_ids(self.request.user)
+        return queryset.for_agencies(list(ids), role=value) if ids else queryset.none()
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data]
+        return [single(data, initial)] if data else []
+
+
+class ReportForm(forms.Form):
+    """A progress report (lead) or contribution (supporter), with a value field per numeric target."""
+
+    text = forms.CharField(label=_("进展情况"), widget=forms.Textarea(attrs={"rows": 5}))
+    percent = forms.IntegerField(label=_("完成比例(%)"), required=False, min_value=0, max_value=100)
+    attachments = MultipleFileField(label=_("附件"), required=False)
+
+    def __init__(self, *args, targets: list[MeasureTarget] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.targets = list(targets)
+        for target in self.targets:
+            label = f"{target.text}({_('目标')} {target.value.normalize():f}{target.unit})"
+            self.fields[f"value_{target.pk}"] = forms.DecimalField(
+                label=label, required=False, max_digits=20, decimal_places=4
+            )
+
+    def target_fields(self) -> list[forms.BoundField]:
+        return [self[f"value_{t.pk}"] for t in self.targets]
+
+    def values(self) -> dict[int, object]:
+        return {
+            t.pk: self.cleaned_data[f"value_{t.pk}"]
+            for t in self.targets
+            if self.cleaned_data.get(f"value_{t.pk}") is not None
+        }
+
+
+class VersionedForm(forms.Form):
+    """Carries the task version the user saw, so a write on a changed task is refused (no lost update)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def refresh_version(self, current: int) -> None:
+        """After a stale write: keep everything typed, but let a deliberate resubmit go through."""
+        data = self.data.copy()
+        data[self.add_prefix("version")] = current
+        self.data = data
+
+
+class TransitionForm(VersionedForm):
+    comment = forms.CharField(label=_("理由"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    due_date = forms.DateField(label=_("新的完成时限"), required=False, widget=DATE_INPUT)
+
+    def __init__(self, *args, transition: Transition, **kwargs) -> None:
+        kwargs.setdefault("prefix", transition.name)
+        super().__init__(*args, **kwargs)
+        self.transition = transition
+        if transition.needs_comment:
+            self.fields["comment"].required = True
+        if transition.needs_due_date:
+            self.fields["due_date"].required = True
+        else:
+            del self.fields["due_date"]
+        if transition.name in ("accept_closure", "approve_extension", "resume", "start"):
+            self.fields["comment"].label = _("意见(可选)")
+
+
+class CommentForm(forms.Form):
+    text = forms.CharField(label=_("意见"), widget=forms.Textarea(attrs={"rows": 3}))
+
+    prefix = "comment"
+
+
+class NudgeForm(forms.Form):
+    comment = forms.CharField(label=_("催办说明(可选)"), required=False, max_length=500)
+
+    prefix = "nudge"
+
+
+class DueDateForm(VersionedForm):
+    due_date = forms.DateField(label=_("完成时限"), required=False, widget=DATE_INPUT)
+    comment = forms.CharField(label=_("说明(可选)"), required=False)
+
+    prefix = "due"
+
+
+class RoundOpenForm(forms.Form):
+    document = forms.ModelChoiceField(queryset=PolicyDocument.objects.none(), label=_("政策文件"))
+    title = forms.CharField(label=_("轮次名称"), max_length=200)
+    due_date = forms.DateField(label=_("报送截止日期"), widget=DATE_INPUT)
+
+    def __init__(self, *args, documents=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if documents is not None:
+            self.fields["document"].queryset = documents
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(label=_("政策文件(.txt .docx .pdf .html)"))
+    jurisdiction = forms.ModelChoiceField(
+        queryset=Jurisdiction.objects.all(),
+        label=_("行政区"),
+        required=False,
+        empty_label=_("自动识别"),
+        help_text=_("留空时按发文机关和正文自动判断"),
+    )
+
+
+def agency_choices(jurisdiction: Jurisdiction) -> list[tuple[int, str]]:
+    """A jurisdiction's agencies for a picker, read once and shared by every picker on the page."""
+    return list(
+        Agency.objects.filter(jurisdiction=jurisdiction, is_active=True).order_by("name").values_list("id", "name")
+    )
+
+
+class NameMapForm(forms.Form):
+    """Map one unknown agency name: pick an agency, or leave the picker empty to create one."""
+
+    name = forms.CharField(widget=forms.HiddenInput)
+    agency = forms.TypedChoiceField(label=_("对应单位"), required=False, coerce=int, empty_value=None)
+    new_name = forms.CharField(label=_("新建单位名称"), required=False, max_length=128)
+
+    def __init__(self, *args, jurisdiction: Jurisdiction, choices: list[tuple[int, str]] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.jurisdiction = jurisdiction
+        choices = agency_choices(jurisdiction) if choices is None else choices
+        self.fields["agency"].choices = [("", _("(新建单位)")), *choices]
+
+    def clean_agency(self) -> Agency | None:
+        agency_id = self.cleaned_data["agency"]
+        if agency_id is None:
+            return None
+        agency = Agency.objects.filter(pk=agency_id, jurisdiction=self.jurisdiction).first()
+        if agency is None:
+            raise forms.ValidationError(_("请选择本行政区的单位"))
+        return agency
+
+
+class CoordinatorForm(forms.Form):
+    coordinator = forms.ModelChoiceField(queryset=Agency.objects.none(), label=_("牵头督办单位"))
+
+    def __init__(self, *args, jurisdiction: Jurisdiction, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["coordinator"].queryset = Agency.objects.filter(jurisdiction=jurisdiction, is_active=True).order_by(
+            "name"
+        )
+
+
+class AliasForm(forms.Form):
+    name = forms.CharField(label=_("别名"), max_length=128)

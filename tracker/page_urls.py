@@ -1,0 +1,51 @@
+"""The server-rendered pages, under the "pages" namespace; included from tracker/urls.py at ""."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path, reverse_lazy
+
+from agencies import views as agencies
+from measures import views as imports
+
+from .views import board, dashboard, documents, home, tasks
+
+app_name = "pages"
+
+urlpatterns = [
+    path("", home.home, name="home"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="registration/login.html",
+            redirect_authenticated_user=True,
+            next_page=reverse_lazy("pages:home"),
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(next_page=reverse_lazy("pages:login")), name="logout"),
+    # Staff
+    path("tasks/", tasks.my_tasks_page, name="my-tasks"),
+    path("tasks/<int:pk>/", tasks.task_page, name="task"),
+    path("tasks/<int:pk>/report/", tasks.task_report, name="task-report"),
+    path("tasks/<int:pk>/comment/", tasks.task_comment, name="task-comment"),
+    path("tasks/<int:pk>/nudge/", tasks.task_nudge, name="task-nudge"),
+    path("tasks/<int:pk>/due-date/", tasks.task_due_date, name="task-due-date"),
+    path("tasks/<int:pk>/do/<slug:action>/", tasks.task_transition, name="task-transition"),
+    path("documents/<int:pk>/", documents.document_page, name="document"),
+    # Coordinators
+    path("board/", board.board, name="board"),
+    path("rounds/", board.rounds, name="rounds"),
+    path("rounds/<int:pk>/", board.round_page, name="round"),
+    path("rounds/<int:pk>/close/", board.round_close, name="round-close"),
+    path("import/", imports.import_upload, name="import"),
+    path("import/<int:pk>/", imports.import_preview, name="import-preview"),
+    path("import/<int:pk>/map/", imports.import_map, name="import-map"),
+    path("import/<int:pk>/confirm/", imports.import_confirm, name="import-confirm"),
+    # Leaders and coordinators
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("dashboard/ledger.xlsx", dashboard.ledger_export, name="ledger"),
+    # Directory
+    path("agencies/", agencies.directory, name="agencies"),
+    path("agencies/<int:pk>/aliases/", agencies.alias_create, name="alias-create"),
+    path("agencies/unknown/", agencies.unknown_queue, name="unknown-names"),
+    path("agencies/unknown/<int:jurisdiction>/map/", agencies.unknown_map, name="unknown-map"),
+]

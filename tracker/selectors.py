@@ -1,0 +1,444 @@
+"""Read-side queries for the pages: my-tasks buckets, the coordinator board, the dashboard.
+
+Every function here costs a fixed number of queries whatever the number of rows: counts and rates
+are aggregated in SQL, lists are sliced, and related rows come in one prefetch per relation."""
+
+import datetime
+from dataclasses import dataclass, field
+from itertools import groupby
+
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import TruncMonth
+
+from agencies.models import Agency
+from measures.models import PolicyDocument
+
+from .models import (
+    Assignment,
+    DocumentAccess,
+    ProgressReport,
+    ReportedValue,
+    ReportingRound,
+    RoundEntry,
+    Task,
+    TaskEvent,
+)
+from .roles import document_access, user_agency_ids
+from .workflow import FINISHED, OPEN
+
+S = Task.Status
+
+# Tasks due within this many days form the "due soon" bucket of 我的任务.
+DUE_SOON_DAYS = 14
+# Rows shown per bucket or board group before "show all"; keeps every page bounded at any scale.
+LIST_LIMIT = 50
+BOARD_LIMIT = 300
+
+
+def escalation_thresholds() -> tuple[int, int]:
+    """(yellow, red) in days overdue; the notifications app reads the same settings."""
+    return (
+        getattr(settings, "NOTIFY_ESCALATION_YELLOW_DAYS", 7),
+        getattr(settings, "NOTIFY_ESCALATION_RED_DAYS", 30),
+    )
+
+
+def escalation_level(days_overdue: int) -> str:
+    """Return "red", "yellow" or "" for a task overdue by `days_overdue` days."""
+    yellow, red = escalation_thresholds()
+    if days_overdue >= red:
+        return "red"
+    if days_overdue >= yellow:
+        return "yellow"
+    return ""
+
+
+# ---------------------------------------------------------------- who may see which page
+
+
+def is_coordinator(user) -> bool:
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser or user.role == user.Role.COORDINATOR:
+        return True
+    return DocumentAccess.Role.COORDINATOR in document_access(user).values()
+
+
+def is_leader(user) -> bool:
+    if not user.is_authenticated:
+        return False
+    return user.role == user.Role.LEADER or DocumentAccess.Role.LEADER in document_access(user).values()
+
+
+def coordinated_documents(user) -> QuerySet[PolicyDocument]:
+    """Documents whose tasks the user coordinates: their agency coordinates it, or they were granted it."""
+    if user.is_superuser:
+        return PolicyDocument.objects.all()
+    condition = Q(access__user=user, access__role=DocumentAccess.Role.COORDINATOR)
+    if user.role == user.Role.COORDINATOR and user.agency_id:
+        condition |= Q(coordinator_id=user.agency_id)
+    return PolicyDocument.objects.filter(condition).distinct()
+
+
+def visible_documents(user) -> QuerySet[PolicyDocument]:
+    """Documents with at least one task the user may see, plus those they coordinate or were given."""
+    if not user.is_authenticated:
+        return PolicyDocument.objects.none()
+    if user.is_superuser:
+        return PolicyDocument.objects.all()
+    condition = Q(pk__in=Task.objects.visible_to(user).values("document_id")) | Q(access__user=user)
+    if user.role == user.Role.COORDINATOR and user.agency_id:
+        condition |= Q(coordinator_id=user.agency_id)
+    return PolicyDocument.objects.filter(condition).distinct()
+
+
+# ---------------------------------------------------------------- lists of tasks
+
+
+def _lead_assignments() -> Prefetch:
+    return Prefetch(
+        "assignments",
+        queryset=Assignment.objects.select_related("agency").order_by("role", "position"),
+    )
+
+
+def task_list(tasks: QuerySet[Task]) -> QuerySet[Task]:
+    """What a task row shows: measure, document and agencies, without the document's full text."""
+    return (
+        tasks.select_related("measure", "document")
+        .defer("document__raw_text", "measure__text")
+        .prefetch_related(_lead_assignments())
+    )
+
+
+def my_tasks(user) -> QuerySet[Task]:
+    """The tasks the user's agency (or a group it belongs to) leads or supports."""
+    ids = user_agency_ids(user)
+    if not ids:
+        return Task.objects.none()
+    return Task.objects.visible_to(user).for_agencies(list(ids))
+
+
+def search_tasks(tasks: QuerySet[Task], query: str) -> QuerySet[Task]:
+    """Substring search in the measure's title and text. Chinese has no spaces between words, so a
+    phrase (跨境电商) is matched as typed; space-separated phrases must all occur. A segmenter or a
+    trigram index would rank better; this is the honest baseline that never misses an exact phrase."""
+    for term in query.split():
+        tasks = tasks.filter(Q(measure__title__icontains=term) | Q(measure__text__icontains=term))
+    return tasks
+
+
+@dataclass
+class Bucket:
+    key: str
+    count: int
+    tasks: list[Task] = field(default_factory=list)
+
+
+BUCKET_KEYS = ("overdue", "soon", "later", "undated", "done")
+
+
+def _bucket_filters(today: datetime.date) -> dict[str, Q]:
+    soon = today + datetime.timedelta(days=DUE_SOON_DAYS)
+    open_ = Q(status__in=OPEN)
+    return {
+        "overdue": open_ & Q(due_date__lt=today),
+        "soon": open_ & Q(due_date__gte=today, due_date__lte=soon),
+        "later": open_ & Q(due_date__gt=soon),
+        "undated": open_ & Q(due_date__isnull=True),
+        # Closed, cancelled and suspended work: nothing to do now, kept reachable.
+        "done": ~open_,
+    }
+
+
+def bucket_queryset(tasks: QuerySet[Task], key: str, *, today: datetime.date) -> QuerySet[Task]:
+    """One bucket's tasks, ready to list: soonest deadline first, finished work most recent first."""
+    order = ("-updated_at", "-id") if key == "done" else ("due_date", "document_id", "measure__order")
+    return task_list(tasks.filter(_bucket_filters(today)[key])).order_by(*order)
+
+
+def task_buckets(
+    tasks: QuerySet[Task], *, today: datetime.date, only: str | None = None, limit: int = LIST_LIMIT
+) -> list[Bucket]:
+    """Counts of every bucket in one aggregate query, then up to `limit` rows of each bucket
+    (or of `only`; none when `limit` is 0), each list one query plus one prefetch."""
+    filters = _bucket_filters(today)
+    counts = tasks.aggregate(**{key: Count("pk", filter=q) for key, q in filters.items()})
+    buckets = []
+    for key in filters:
+        bucket = Bucket(key, counts[key] or 0)
+        if bucket.count and limit and (only is None or only == key):
+            bucket.tasks = list(bucket_queryset(tasks, key, today=today)[:limit])
+        buckets.append(bucket)
+    return buckets
+
+
+# ---------------------------------------------------------------- the coordinator board
+
+
+@dataclass
+class OverdueGroup:
+    agency: Agency
+    rows: list["OverdueRow"]
+
+    @property
+    def worst(self) -> str:
+        levels = {r.level for r in self.rows}
+        return "red" if "red" in levels else "yellow" if "yellow" in levels else ""
+
+
+@dataclass
+class OverdueRow:
+    task: Task
+    days: int
+    level: str
+
+
+def board_overdue(user, *, today: datetime.date, limit: int = BOARD_LIMIT) -> tuple[list[OverdueGroup], int]:
+    """Overdue tasks of the documents the user coordinates, grouped by lead agency, most overdue
+    first within each agency. Returns (groups, total overdue) — the groups hold at most `limit` rows."""
+    overdue = Task.objects.visible_to(user).filter(document__in=coordinated_documents(user)).overdue(on=today)
+    total = overdue.count()
+    leads = (
+        Assignment.objects.filter(role=Assignment.Role.LEAD, task__in=overdue)
+        .select_related("agency", "task__measure", "task__document")
+        .defer("task__document__raw_text", "task__measure__text")
+        .order_by("agency__name", "agency_id", "task__due_date", "task_id")[:limit]
+    )
+    groups = []
+    for _agency_id, rows in groupby(leads, key=lambda a: a.agency_id):
+        rows = list(rows)
+        items = []
+        for a in rows:
+            days = (today - a.task.due_date).days
+            items.append(OverdueRow(a.task, days, escalation_level(days)))
+        groups.append(OverdueGroup(rows[0].agency, items))
+    groups.sort(key=lambda g: (-max(r.days for r in g.rows), g.agency.name))
+    return groups, total
+
+
+def board_requests(user, *, limit: int = BOARD_LIMIT) -> list[Task]:
+    """Closure and extension requests waiting for the user's decision, oldest first, with the
+    request's reason and asked-for date annotated from the latest status event."""
+    latest = TaskEvent.objects.filter(task=OuterRef("pk"), kind=TaskEvent.Kind.STATUS, to_status=OuterRef("status"))
+    latest = latest.order_by("-created_at", "-id")
+    tasks = (
+        Task.objects.visible_to(user)
+        .filter(document__in=coordinated_documents(user), status__in=[S.CLOSURE_REQUESTED, S.EXTENSION_REQUESTED])
+        .annotate(
+            request_comment=Subquery(latest.values("comment")[:1]),
+            request_data=Subquery(latest.values("data")[:1]),
+            requested_at=Subquery(latest.values("created_at")[:1]),
+        )
+        .order_by("updated_at", "id")
+    )
+    return list(task_list(tasks)[:limit])
+
+
+def rounds_for(user) -> QuerySet[ReportingRound]:
+    """Rounds of the user's coordinated documents with their filed / expected counts."""
+    return (
+        ReportingRound.objects.filter(document__in=coordinated_documents(user))
+        .select_related("document")
+        .defer("document__raw_text")
+        .annotate(
+            expected=Count("entries"),
+            filed=Count("entries", filter=Q(entries__report__isnull=False)),
+        )
+        .order_by("closed_at", "-opened_at")
+    )
+
+
+def round_entries(round: ReportingRound) -> QuerySet[RoundEntry]:
+    return (
+        RoundEntry.objects.filter(round=round)
+        .select_related("agency", "task__measure", "report")
+        .defer("task__measure__text")
+        .order_by("report_id", "agency__name", "task__measure__order", "role")
+    )
+
+
+# ---------------------------------------------------------------- dashboard
+
+
+@dataclass
+class Rate:
+    key: int
+    label: str
+    total: int
+    closed: int
+    overdue: int
+    on_time: int
+    finished_with_date: int
+
+    @property
+    def completion(self) -> float:
+        return round(100 * self.closed / self.total, 1) if self.total else 0.0
+
+    @property
+    def on_time_rate(self) -> float | None:
+        """Share of closed tasks with a deadline that were closed by it; None when none closed yet."""
+        return round(100 * self.on_time / self.finished_with_date, 1) if self.finished_with_date else None
+
+
+def _closed_on_time(task_ref: str, due_ref: str) -> Exists:
+    return Exists(
+        TaskEvent.objects.filter(
+            task=OuterRef(task_ref),
+            kind=TaskEvent.Kind.STATUS,
+            to_status=S.CLOSED,
+            created_at__date__lte=OuterRef(due_ref),
+        )
+    )
+
+
+def _rate_aggregates(prefix: str, today: datetime.date, on_time: Exists) -> dict:
+    p = prefix
+    closed = Q(**{f"{p}status": S.CLOSED})
+    return {
+        "total": Count("pk", filter=~Q(**{f"{p}status": S.CANCELLED})),
+        "closed": Count("pk", filter=closed),
+        "overdue": Count("pk", filter=Q(**{f"{p}status__in": OPEN, f"{p}due_date__lt": today})),
+        "finished_with_date": Count("pk", filter=closed & Q(**{f"{p}due_date__isnull": False})),
+        "on_time": Count("pk", filter=closed & Q(**{f"{p}due_date__isnull": False}) & Q(on_time)),
+    }
+
+
+def rates_by_agency(tasks: QuerySet[Task], *, today: datetime.date, limit: int = 30) -> list[Rate]:
+    """Per lead agency, the agencies with the most tasks first. Cancelled tasks count nowhere."""
+    rows = (
+        Assignment.objects.filter(role=Assignment.Role.LEAD, task__in=tasks)
+        .values("agency_id", "agency__name")
+        .annotate(**_rate_aggregates("task__", today, _closed_on_time("task_id", "task__due_date")))
+        .order_by("-total", "agency__name")[:limit]
+    )
+    return [
+        Rate(
+            r["agency_id"],
+            r["agency__name"],
+            r["total"],
+            r["closed"],
+            r["overdue"],
+            r["on_time"],
+            r["finished_with_date"],
+        )
+        for r in rows
+    ]
+
+
+def rates_by_document(tasks: QuerySet[Task], *, today: datetime.date, limit: int = 30) -> list[Rate]:
+    rows = (
+        tasks.values("document_id", "document__title", "document__source_name")
+        .annotate(**_rate_aggregates("", today, _closed_on_time("pk", "due_date")))
+        .order_by("-total", "document_id")[:limit]
+    )
+    return [
+        Rate(
+            r["document_id"],
+            r["document__title"] or r["document__source_name"],
+            r["total"],
+            r["closed"],
+            r["overdue"],
+            r["on_time"],
+            r["finished_with_date"],
+        )
+        for r in rows
+    ]
+
+
+@dataclass
+class MonthCount:
+    month: datetime.date
+    closed: int
+    reports: int
+
+
+def trend_by_month(tasks: QuerySet[Task], *, today: datetime.date, months: int = 12) -> list[MonthCount]:
+    """Closures and progress reports per month over the last `months` months, empty months included."""
+    first = _month_start(today, months - 1)
+    closed = (
+        TaskEvent.objects.filter(
+            task__in=tasks, kind=TaskEvent.Kind.STATUS, to_status=S.CLOSED, created_at__date__gte=first
+        )
+        .annotate(month=TruncMonth("created_at"))
+        .values("month")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    reports = (
+        ProgressReport.objects.filter(task__in=tasks, created_at__date__gte=first)
+        .annotate(month=TruncMonth("created_at"))
+        .values("month")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    closed_by = {_as_date(r["month"]): r["n"] for r in closed}
+    reports_by = {_as_date(r["month"]): r["n"] for r in reports}
+    out = []
+    for i in range(months - 1, -1, -1):
+        month = _month_start(today, i)
+        out.append(MonthCount(month, closed_by.get(month, 0), reports_by.get(month, 0)))
+    return out
+
+
+def totals(tasks: QuerySet[Task], *, today: datetime.date) -> dict[str, int]:
+    return tasks.aggregate(
+        total=Count("pk", filter=~Q(status=S.CANCELLED)),
+        open=Count("pk", filter=Q(status__in=OPEN)),
+        closed=Count("pk", filter=Q(status=S.CLOSED)),
+        overdue=Count("pk", filter=Q(status__in=OPEN, due_date__lt=today)),
+        finished=Count("pk", filter=Q(status__in=FINISHED)),
+    )
+
+
+def _month_start(today: datetime.date, back: int) -> datetime.date:
+    index = today.year * 12 + today.month - 1 - back
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+def _as_date(value) -> datetime.date:
+    return value.date() if isinstance(value, datetime.datetime) else value
+
+
+# ---------------------------------------------------------------- one task
+
+
+def task_detail(tasks: QuerySet[Task]) -> QuerySet[Task]:
+    return (
+        tasks.select_related("measure", "document", "document__coordinator", "document__jurisdiction")
+        .defer("document__raw_text")
+        .prefetch_related(_lead_assignments(), "measure__targets")
+    )
+
+
+def task_timeline(task: Task) -> list[TaskEvent]:
+    """Events with the reports they announce attached as `event.report` (values and attachments
+    prefetched): four queries whatever the length of the history."""
+    events = list(TaskEvent.objects.filter(task=task).select_related("actor", "agency").order_by("-created_at", "-id"))
+    reports = {
+        r.pk: r
+        for r in ProgressReport.objects.filter(task=task)
+        .select_related("round")
+        .prefetch_related(Prefetch("values", queryset=_values()), "attachments")
+    }
+    for event in events:
+        event.report = reports.get((event.data or {}).get("report_id"))
+    return events
+
+
+def _values():
+    return ReportedValue.objects.select_related("target")
+
+
+def latest_values(task: Task) -> dict[int, object]:
+    """target id → the most recently reported value, in one query."""
+    latest: dict[int, object] = {}
+    rows = ReportedValue.objects.filter(report__task=task).order_by("-report__created_at", "-report_id")
+    for target_id, value in rows.values_list("target_id", "value"):
+        latest.setdefault(target_id, value)
+    return latest
+
+
+def open_round_for(task: Task) -> ReportingRound | None:
+    return ReportingRound.objects.filter(document_id=task.document_id, closed_at__isnull=True).first()

@@ -1,0 +1,46 @@
+"""Small template helpers of the pages: deadline and status badges, links to other apps' pages."""
+
+import datetime
+
+from django import template
+from django.urls import NoReverseMatch, reverse
+
+from tracker.workflow import OPEN
+
+register = template.Library()
+
+
+@register.inclusion_tag("tracker/_due.html")
+def due_badge(task, today: datetime.date) -> dict:
+    """Days left or overdue. Only open work can be overdue; finished work just shows its date."""
+    due = task.due_date
+    if due is None:
+        return {"kind": "none"}
+    days = (due - today).days
+    if task.status not in OPEN:
+        return {"kind": "date", "due": due}
+    if days < 0:
+        return {"kind": "overdue", "days": -days, "due": due}
+    if days == 0:
+        return {"kind": "today", "due": due}
+    return {"kind": "soon" if days <= 14 else "left", "days": days, "due": due}
+
+
+@register.inclusion_tag("tracker/_status.html")
+def status_badge(task) -> dict:
+    return {"status": task.status, "label": task.get_status_display()}
+
+
+@register.simple_tag
+def page_url(name: str, fallback: str) -> str:
+    """A link to a page another app owns (notifications); its fixed path until that app is wired."""
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return fallback
+
+
+@register.filter
+def agencies_in(task, role: str) -> str:
+    """Names of the task's agencies in one role, from the prefetched assignments."""
+    return "、".join(a.agency.name for a in task.assignments.all() if a.role == role)

@@ -1,0 +1,1 @@
+"""Server-rendered pages. Each module holds one area; tracker/page_urls.py wires them."""

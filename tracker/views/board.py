@@ -1,0 +1,105 @@
+"""督办台: overdue work by agency, requests waiting for a decision, reporting rounds."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from tracker import services
+from tracker.forms import NudgeForm, RoundOpenForm
+from tracker.models import ReportingRound
+from tracker.selectors import (
+    BOARD_LIMIT,
+    board_overdue,
+    board_requests,
+    coordinated_documents,
+    escalation_thresholds,
+    round_entries,
+    rounds_for,
+)
+
+from .common import coordinator_required, page
+
+
+@coordinator_required
+def board(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    groups, total = board_overdue(request.user, today=today)
+    yellow, red = escalation_thresholds()
+    return page(
+        request,
+        "tracker/board.html",
+        {
+            "groups": groups,
+            "overdue_total": total,
+            "shown": sum(len(g.rows) for g in groups),
+            "limit": BOARD_LIMIT,
+            "requests": board_requests(request.user),
+            "open_rounds": list(rounds_for(request.user).filter(closed_at__isnull=True)[:10]),
+            "yellow": yellow,
+            "red": red,
+            "nudge_form": NudgeForm(),
+            "today": today,
+        },
+    )
+
+
+@coordinator_required
+def rounds(request: HttpRequest) -> HttpResponse:
+    documents = coordinated_documents(request.user).defer("raw_text").order_by("-imported_at")
+    form = RoundOpenForm(request.POST or None, documents=documents)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                round_ = services.round_open(user=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                form.add_error(None, exc.messages)
+            else:
+                messages.success(request, _("已发起调度:%(t)s") % {"t": round_.title})
+                return redirect("pages:round", pk=round_.pk)
+        status = 400
+    return page(
+        request,
+        "tracker/rounds.html",
+        {"rounds": list(rounds_for(request.user)[:100]), "form": form},
+        status=status,
+    )
+
+
+@coordinator_required
+def round_page(request: HttpRequest, pk: int) -> HttpResponse:
+    round_ = get_object_or_404(
+        ReportingRound.objects.filter(document__in=coordinated_documents(request.user)).select_related("document"),
+        pk=pk,
+    )
+    entries = list(round_entries(round_))
+    missing = [e for e in entries if e.report_id is None]
+    filed = [e for e in entries if e.report_id is not None]
+    by_agency = (
+        round_.entries.values("agency__name")
+        .annotate(expected=Count("id"), filed=Count("id", filter=Q(report__isnull=False)))
+        .order_by("-expected", "agency__name")
+    )
+    return page(
+        request,
+        "tracker/round.html",
+        {"round": round_, "missing": missing, "filed": filed, "by_agency": by_agency, "today": timezone.localdate()},
+    )
+
+
+@require_POST
+@coordinator_required
+def round_close(request: HttpRequest, pk: int) -> HttpResponse:
+    round_ = get_object_or_404(ReportingRound.objects.filter(document__in=coordinated_documents(request.user)), pk=pk)
+    try:
+        services.round_close(round=round_, user=request.user)
+    except services.WorkflowError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("调度轮次已关闭,报送情况已固定"))
+    return redirect("pages:round", pk=pk)

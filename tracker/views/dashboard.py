@@ -1,0 +1,86 @@
+"""The leaders' and coordinators' dashboard, and the ledger (台账) export of the same filters."""
+
+import tempfile
+
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from measures.models import PolicyDocument
+from tracker.forms import TaskPageFilter
+from tracker.ledger import ledger_filename, ledger_write
+from tracker.models import Task
+from tracker.selectors import rates_by_agency, rates_by_document, totals, trend_by_month
+
+from .common import overview_required, page
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# The ledger is built in a temporary file that spills to disk past this size, then streamed out
+# in chunks: a province-wide ledger never sits whole in the worker's memory.
+_SPOOL_BYTES = 8 * 1024 * 1024
+
+
+def _filtered(request: HttpRequest) -> tuple[TaskPageFilter, object]:
+    tasks = Task.objects.visible_to(request.user)
+    documents = PolicyDocument.objects.filter(pk__in=tasks.values("document_id")).only("id", "title", "source_name")
+    filters = TaskPageFilter(request.GET or None, queryset=tasks, request=request, documents=documents)
+    return filters, (filters.qs if filters.is_bound else tasks)
+
+
+@overview_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    filters, tasks = _filtered(request)
+    by_agency = rates_by_agency(tasks, today=today)
+    by_document = rates_by_document(tasks, today=today)
+    trend = trend_by_month(tasks, today=today)
+
+    def series(rows):
+        return {
+            "labels": [r.label for r in rows],
+            "completion": [r.completion for r in rows],
+            "overdue": [r.overdue for r in rows],
+            "on_time": [r.on_time_rate for r in rows],
+        }
+
+    charts = {
+        "agency": series(by_agency),
+        "document": series(by_document),
+        "trend": {
+            "labels": [m.month.strftime("%Y-%m") for m in trend],
+            "closed": [m.closed for m in trend],
+            "reports": [m.reports for m in trend],
+        },
+        # Chart labels go through i18n here, since the script only draws.
+        "text": {
+            "completion": _("完成率(%)"),
+            "on_time": _("按时完成率(%)"),
+            "overdue": _("逾期任务数"),
+            "closed": _("销号数"),
+            "reports": _("进展报告数"),
+        },
+    }
+    query = request.GET.urlencode()
+    return page(
+        request,
+        "tracker/dashboard.html",
+        {
+            "filters": filters,
+            "totals": totals(tasks, today=today),
+            "by_agency": by_agency,
+            "by_document": by_document,
+            "trend": trend,
+            "charts": charts,
+            "query": query,
+        },
+    )
+
+
+@overview_required
+def ledger_export(request: HttpRequest) -> FileResponse:
+    today = timezone.localdate()
+    _filters, tasks = _filtered(request)
+    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115 - FileResponse closes it
+    ledger_write(tasks.order_by("document_id", "measure__order"), spool, today=today, title=_("政策措施落实台账"))
+    spool.seek(0)
+    return FileResponse(spool, as_attachment=True, filename=ledger_filename(today), content_type=XLSX)

@@ -1,0 +1,53 @@
+"""A policy document's page: what it asks, who coordinates, its tasks and rounds."""
+
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from measures.models import MeasureAgency
+from tracker.models import Task
+from tracker.selectors import coordinated_documents, task_list, visible_documents
+from tracker.workflow import OPEN
+
+from .common import page, page_login_required
+
+# A document page lists its tasks; big documents have a few hundred measures at most.
+TASK_LIMIT = 500
+
+
+@page_login_required
+def document_page(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    document = get_object_or_404(
+        visible_documents(user).select_related("coordinator", "jurisdiction").defer("raw_text"), pk=pk
+    )
+    today = timezone.localdate()
+    tasks = Task.objects.visible_to(user).filter(document=document)
+    counts = tasks.aggregate(
+        total=Count("pk"),
+        closed=Count("pk", filter=Q(status=Task.Status.CLOSED)),
+        overdue=Count("pk", filter=Q(status__in=OPEN, due_date__lt=today)),
+    )
+    coordinating = coordinated_documents(user).filter(pk=document.pk).exists()
+    unknown = (
+        MeasureAgency.objects.filter(measure__document=document, agency__isnull=True)
+        .values("name")
+        .annotate(n=Count("id"))
+        .order_by("name")
+        if coordinating
+        else []
+    )
+    return page(
+        request,
+        "tracker/document.html",
+        {
+            "document": document,
+            "tasks": list(task_list(tasks).order_by("measure__order")[:TASK_LIMIT]),
+            "counts": counts,
+            "today": today,
+            "coordinating": coordinating,
+            "unknown": list(unknown),
+            "rounds": document.rounds.order_by("-opened_at")[:20] if coordinating else [],
+        },
+    )
