@@ -47,7 +47,11 @@ class PolicyDocument(models.Model):
         indexes = [models.Index(fields=["coordinator"], name="document_coordinator_idx")]
 
     def __str__(self) -> str:
-        return self.title or self.source_name
+        # Many notices carry no title line of their own; name them the way a clerk would.
+        if self.title:
+            return self.title
+        parts = [self.issuer, self.doc_number, self.issued.isoformat() if self.issued else ""]
+        return " ".join(p for p in parts if p) or self.source_name
 
 
 class Measure(models.Model):

@@ -163,3 +163,11 @@ def test_task_list_query_count_is_fixed(world, count, django_assert_max_num_quer
         client.get("/api/rounds/")
     with django_assert_max_num_queries(4):
         client.get("/api/documents/")
+
+
+def test_api_docs_use_local_assets(world):
+    client = client_for(world, "lead")
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "swagger-ui" in page and "cdn.jsdelivr" not in page
