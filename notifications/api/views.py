@@ -1,0 +1,65 @@
+"""REST API of the in-app list: a user lists and marks read only their own notifications."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+
+from notifications import emails, selectors, services
+from notifications.models import Notification
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    title = serializers.SerializerMethodField()
+    is_read = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "title", "task", "round", "period", "status", "created_at", "read_at", "is_read", "url"]
+        read_only_fields = fields
+
+    def get_title(self, obj: Notification) -> str:
+        return emails.headline(obj)
+
+    def get_is_read(self, obj: Notification) -> bool:
+        return obj.read_at is not None
+
+    def get_url(self, obj: Notification) -> str | None:
+        return emails.task_url(obj.task_id) if obj.task_id else None
+
+
+class MarkReadSerializer(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.IntegerField(), required=False, allow_empty=True)
+
+
+class InboxPagination(CursorPagination):
+    ordering = ("-created_at", "-id")
+    page_size = 50
+
+
+class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = NotificationSerializer
+    pagination_class = InboxPagination
+    filterset_fields = ["kind"]
+
+    def get_queryset(self):
+        # Scoped to the caller: someone else's notification is a 404, never a 403.
+        return selectors.inbox(self.request.user)
+
+    @extend_schema(request=None, responses={200: NotificationSerializer})
+    @action(detail=True, methods=["post"])
+    def read(self, request, pk=None):
+        notification = self.get_object()
+        services.notification_mark_read(user=request.user, ids=[notification.pk])
+        notification.refresh_from_db()
+        return Response(self.get_serializer(notification).data)
+
+    @extend_schema(request=MarkReadSerializer, responses={200: MarkReadSerializer})
+    @action(detail=False, methods=["post"], url_path="read-all")
+    def read_all(self, request):
+        body = MarkReadSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        count = services.notification_mark_read(user=request.user, ids=body.validated_data.get("ids"))
+        return Response({"marked": count})

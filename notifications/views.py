@@ -1,0 +1,122 @@
+"""Pages: the in-app list, the settings page (also reachable from a signed email link without
+logging in), one-click unsubscribe, and the per-agency ICS feed."""
+
+import datetime
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+from icalendar import Calendar, Event
+
+from agencies.models import Agency
+
+from . import emails, schedule, selectors, services
+from .forms import PreferenceForm
+from .models import Preference
+
+PAGE_SIZE = 30
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.inbox(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    items = [(n, emails.headline(n)) for n in page.object_list]
+    return render(request, "notifications/inbox.html", {"page": page, "items": items})
+
+
+@login_required
+@require_POST
+def mark_read(request: HttpRequest) -> HttpResponse:
+    ids = request.POST.getlist("id")
+    services.notification_mark_read(user=request.user, ids=[int(i) for i in ids if i.isdigit()] if ids else None)
+    return redirect("notifications:inbox")
+
+
+def _token_user(request: HttpRequest):
+    """The user named by a signed settings token (?t=…), else the logged-in user, else None."""
+    token = request.GET.get("t") or request.POST.get("t")
+    if token:
+        user_id = emails.user_id_from_token(token)
+        if user_id is None:
+            raise Http404(_("链接无效或已过期"))
+        return get_object_or_404(get_user_model(), pk=user_id, is_active=True), token
+    if request.user.is_authenticated:
+        return request.user, ""
+    return None, ""
+
+
+@require_http_methods(["GET", "POST"])
+def preferences(request: HttpRequest) -> HttpResponse:
+    user, token = _token_user(request)
+    if user is None:
+        return redirect_to_login(request.get_full_path())
+    preference = Preference.objects.filter(user=user).first() or Preference.defaults(user)
+    form = PreferenceForm(request.POST or None, instance=preference)
+    saved = False
+    if request.method == "POST" and form.is_valid():
+        services.preference_update(user=user, **form.cleaned_data)
+        saved = True
+    return render(
+        request, "notifications/settings.html", {"form": form, "token": token, "saved": saved, "person": user}
+    )
+
+
+@csrf_exempt  # RFC 8058 one-click unsubscribe is a POST from the mail client, without a session
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    user_id = emails.user_id_from_token(token)
+    if user_id is None:
+        raise Http404(_("链接无效或已过期"))
+    user = get_object_or_404(get_user_model(), pk=user_id, is_active=True)
+    done = False
+    if request.method == "POST":
+        services.unsubscribe(user=user)
+        done = True
+    return render(request, "notifications/unsubscribe.html", {"token": token, "done": done, "person": user})
+
+
+def calendar(request: HttpRequest, token: str) -> HttpResponse:
+    agency_id = emails.agency_id_from_ics_token(token)
+    if agency_id is None:
+        raise Http404()
+    agency = get_object_or_404(Agency, pk=agency_id)
+    today = schedule.local_date(timezone.now())
+    tasks, rounds = selectors.agency_calendar(agency.pk, today=today, limit=settings.NOTIFY_ICS_MAX_EVENTS)
+    cal = Calendar()
+    cal.add("prodid", "-//policy-tracker//notifications//ZH")
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", _("%(agency)s 任务时限") % {"agency": agency.name})
+    cal.add("x-wr-timezone", "Asia/Shanghai")
+    stamp = timezone.now()
+    host = settings.NOTIFY_SITE_URL.split("://", 1)[-1].split("/", 1)[0]
+    for task in tasks:
+        event = Event()
+        event.add("uid", f"task-{task['id']}@{host}")
+        event.add("summary", _("【完成时限】%(ref)s %(title)s") % {"ref": task["ref"], "title": task["title"]})
+        due = datetime.date.fromisoformat(task["due"])
+        event.add("dtstart", due)
+        event.add("dtend", due + datetime.timedelta(days=1))
+        event.add("dtstamp", stamp)
+        event.add("url", emails.task_url(task["id"]))
+        cal.add_component(event)
+    for round in rounds:
+        event = Event()
+        event.add("uid", f"round-{round['id']}@{host}")
+        event.add("summary", _("【调度报送截止】%(title)s") % {"title": round["title"]})
+        due = datetime.date.fromisoformat(round["due"])
+        event.add("dtstart", due)
+        event.add("dtend", due + datetime.timedelta(days=1))
+        event.add("dtstamp", stamp)
+        event.add("description", round["document"] or "")
+        cal.add_component(event)
+    response = HttpResponse(cal.to_ical(), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="agency-{agency.pk}.ics"'
+    return response

@@ -1,0 +1,112 @@
+import datetime
+import zoneinfo
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import translation
+
+from notifications import emails, services
+from notifications.models import Notification, Preference
+from tracker.models import ReportingRound, RoundEntry, Task
+
+SH = zoneinfo.ZoneInfo("Asia/Shanghai")
+DUE = datetime.date(2026, 3, 31)
+# Monday 2026-04-13 08:00: the task is 13 days overdue; other_task (due 05-30) is not due soon.
+MONDAY = datetime.datetime(2026, 4, 13, 8, 0, tzinfo=SH)
+
+
+def digests(when=MONDAY) -> services.RunResult:
+    return services.digests_run(at=when)
+
+
+def digest_of(user) -> Notification:
+    return Notification.objects.get(recipient=user, kind="digest")
+
+
+def send(n: Notification, mailoutbox):
+    services.notification_send(notification_id=n.pk)
+    return next(m for m in reversed(mailoutbox) if m.to == [n.recipient.email])
+
+
+def test_staff_digest_content(world, mailoutbox):
+    round = ReportingRound.objects.create(document=world.task.document, title="第一季度调度", due_date=DUE)
+    RoundEntry.objects.create(round=round, task=world.task, agency=world.lead_agency, role="lead")
+    digests()
+    n = digest_of(world.lead)
+    assert n.period == "2026-W16"
+    assert [t["id"] for t in n.data["overdue"]] == [world.task.pk]
+    assert n.data["missing"] == [{"round": round.pk, "title": "第一季度调度", "due": "2026-03-31", "n": 1}]
+    message = send(n, mailoutbox)
+    assert message.subject == "【每周摘要】2026-W16:逾期 1 项,近期到期 0 项"
+    assert f"/tasks/{world.task.pk}/" in message.body and f"/tasks/{world.task.pk}/" in message.alternatives[0][0]
+    assert "市商务局" in message.body and "第一季度调度" in message.body
+    assert 'lang="zh-hans"' in message.alternatives[0][0]
+
+
+def test_staff_digest_in_english(world, mailoutbox):
+    Preference.objects.create(user=world.support, language="en")
+    digests()
+    message = send(digest_of(world.support), mailoutbox)
+    assert 'lang="en"' in message.alternatives[0][0]
+    assert "2026-W16" in message.subject
+
+
+def test_coordinator_digest_content_both_languages(world, mailoutbox):
+    Task.objects.filter(pk=world.other_task.pk).update(status=Task.Status.EXTENSION_REQUESTED)
+    Preference.objects.create(user=world.granted, language="en")
+    digests()
+    n = digest_of(world.coordinator)
+    assert n.data["audience"] == "coordinator"
+    assert n.data["overdue_by_agency"] == [{"agency": "市商务局", "n": 1}]
+    assert [t["id"] for t in n.data["requests"]] == [world.other_task.pk]
+    assert n.data["on_time"] == [{"agency": "市商务局", "rate": 0}]
+    zh = send(n, mailoutbox)
+    assert zh.subject == "【每周督办摘要】2026-W16:逾期 1 项,待审批 1 项"
+    assert "市商务局" in zh.body and "申请延期" in zh.body and f"/tasks/{world.other_task.pk}/" in zh.body
+    en = send(digest_of(world.granted), mailoutbox)
+    assert 'lang="en"' in en.alternatives[0][0]
+
+
+def test_no_digest_when_nothing_to_say(world):
+    digests()
+    # 市教育局's only task is due in May: nothing overdue, nothing due within 14 days, no round.
+    assert not Notification.objects.filter(recipient=world.outsider).exists()
+
+
+def test_one_digest_per_week_and_not_before_eight(world):
+    assert digests(MONDAY - datetime.timedelta(minutes=1)).recorded == 0
+    first = digests().recorded
+    assert first == 5  # lead, lead2, support, coord, granted
+    assert digests(MONDAY + datetime.timedelta(hours=3)).recorded == 0
+    assert digests(MONDAY + datetime.timedelta(days=1)).recorded == 0  # Tuesday is nobody's day
+    assert digests(MONDAY + datetime.timedelta(days=7)).recorded == first  # next ISO week
+
+
+def test_chosen_weekday_and_opt_out(world):
+    Preference.objects.create(user=world.lead, digest_weekday=2)
+    Preference.objects.create(user=world.lead2, digest_enabled=False)
+    digests()
+    assert not Notification.objects.filter(recipient__in=[world.lead, world.lead2]).exists()
+    digests(MONDAY + datetime.timedelta(days=2))
+    assert digest_of(world.lead).period == "2026-W16"
+    assert not Notification.objects.filter(recipient=world.lead2).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_send_digests_command(world, mailoutbox):
+    out = StringIO()
+    call_command("send_digests", "--at", "2026-04-13 08:00", stdout=out)
+    assert out.getvalue().startswith("recorded 5, sent 5")
+    assert len(mailoutbox) == 5
+    out = StringIO()
+    call_command("send_digests", "--at", "2026-04-13 08:00", stdout=out)
+    assert out.getvalue().startswith("recorded 0, sent 0")
+    assert len(mailoutbox) == 5
+
+
+def test_headline_follows_viewer_language(world):
+    digests()
+    n = digest_of(world.lead)
+    with translation.override("zh-hans"):
+        assert emails.headline(n).startswith("【每周摘要】")
