@@ -138,6 +138,22 @@ class DueDateForm(VersionedForm):
     prefix = "due"
 
 
+class ReassignForm(VersionedForm):
+    """Lead and supporting agencies, chosen among the document's jurisdiction (a few hundred names)."""
+
+    lead = forms.ModelMultipleChoiceField(queryset=Agency.objects.none(), label=_("牵头单位"))
+    support = forms.ModelMultipleChoiceField(queryset=Agency.objects.none(), label=_("配合单位"), required=False)
+    comment = forms.CharField(label=_("说明(可选)"), required=False)
+
+    prefix = "assign"
+
+    def __init__(self, *args, jurisdiction_id: int, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        agencies = Agency.objects.filter(jurisdiction_id=jurisdiction_id, is_active=True).order_by("kind", "name")
+        self.fields["lead"].queryset = agencies
+        self.fields["support"].queryset = agencies
+
+
 class RoundOpenForm(forms.Form):
     document = forms.ModelChoiceField(queryset=PolicyDocument.objects.none(), label=_("政策文件"))
     title = forms.CharField(label=_("轮次名称"), max_length=200)

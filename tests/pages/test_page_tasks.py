@@ -217,3 +217,23 @@ def test_comment_nudge_and_due_date(world, client_for):
 
 def test_staff_cannot_nudge(world, client_for):
     assert client_for("lead").post(reverse("pages:task-nudge", args=[world.task.pk])).status_code == 403
+
+
+def test_coordinator_reassigns_from_the_task_page(world, client_for):
+    coordinator = client_for("coordinator")
+    url = reverse("pages:task-reassign", args=[world.task.pk])
+    page = coordinator.get(reverse("pages:task", args=[world.task.pk])).content.decode()
+    assert "调整责任单位" in page
+    response = coordinator.post(
+        url,
+        {"assign-version": 1, "assign-lead": [world.support_agency.pk], "assign-support": [world.lead_agency.pk]},
+    )
+    assert response.status_code == 303
+    roles = dict(world.task.assignments.values_list("agency__name", "role"))
+    assert roles == {"市工业和信息化局": "lead", "市商务局": "support"}
+    stale = coordinator.post(
+        url, {"assign-version": 1, "assign-lead": [world.lead_agency.pk], "assign-comment": "再调"}
+    )
+    assert stale.status_code == 409 and "再调" in stale.content.decode()
+    assert client_for("lead").post(url, {"assign-version": 2, "assign-lead": [world.lead_agency.pk]}).status_code == 403
+    assert url not in client_for("lead").get(reverse("pages:task", args=[world.task.pk])).content.decode()

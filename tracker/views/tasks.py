@@ -13,7 +13,15 @@ from django.views.decorators.http import require_POST
 from agencies.models import Agency
 from measures.models import PolicyDocument
 from tracker import services
-from tracker.forms import CommentForm, DueDateForm, NudgeForm, ReportForm, TaskPageFilter, TransitionForm
+from tracker.forms import (
+    CommentForm,
+    DueDateForm,
+    NudgeForm,
+    ReassignForm,
+    ReportForm,
+    TaskPageFilter,
+    TransitionForm,
+)
 from tracker.models import Task
 from tracker.roles import task_roles
 from tracker.selectors import (
@@ -106,6 +114,19 @@ def _task_context(request: HttpRequest, task: Task, bound: dict | None = None) -
         "nudge_form": (bound.get("nudge") or NudgeForm()) if coordinator and task.status in OPEN else None,
         "due_form": (
             bound.get("due") or DueDateForm(initial={"version": task.version, "due_date": task.due_date})
+            if coordinator
+            else None
+        ),
+        "assign_form": (
+            bound.get("assign")
+            or ReassignForm(
+                jurisdiction_id=task.document.jurisdiction_id,
+                initial={
+                    "version": task.version,
+                    "lead": [a.agency_id for a in task.assignments.all() if a.role == "lead"],
+                    "support": [a.agency_id for a in task.assignments.all() if a.role == "support"],
+                },
+            )
             if coordinator
             else None
         ),
@@ -253,3 +274,29 @@ def task_due_date(request: HttpRequest, pk: int) -> HttpResponse:
         form.add_error(None, _("提交未生效:%(e)s。您填写的内容已保留,请核对任务最新情况后再次提交。") % {"e": exc})
         return _failed(request, pk, "due", form, 409)
     return _done(request, task, _("完成时限已更新"))
+
+
+@require_POST
+@page_login_required
+def task_reassign(request: HttpRequest, pk: int) -> HttpResponse:
+    task = _visible_task(request, pk)
+    form = ReassignForm(request.POST, jurisdiction_id=task.document.jurisdiction_id)
+    if not form.is_valid():
+        return _failed(request, pk, "assign", form, 400)
+    try:
+        services.task_reassign(
+            task=task,
+            user=request.user,
+            expected_version=form.cleaned_data["version"],
+            lead=list(form.cleaned_data["lead"]),
+            support=list(form.cleaned_data["support"]),
+            comment=form.cleaned_data["comment"],
+        )
+    except services.StaleVersion as exc:
+        form.refresh_version(exc.current)
+        form.add_error(None, _("提交未生效:%(e)s。您填写的内容已保留,请核对任务最新情况后再次提交。") % {"e": exc})
+        return _failed(request, pk, "assign", form, 409)
+    except ValidationError as exc:
+        form.add_error(None, exc.messages)
+        return _failed(request, pk, "assign", form, 400)
+    return _done(request, task, _("责任单位已调整"))
