@@ -1,21 +1,27 @@
+import datetime
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from agencies.models import Agency, Jurisdiction, User
 from measures.models import PolicyDocument
 from measures.services import DocumentImportError, document_preview_file
-from tracker.models import DocumentAccess
-from tracker.services import document_import
+from tracker import services
+from tracker.models import DocumentAccess, Task, TaskEvent
 
 SEEDS = Path(settings.BASE_DIR) / "fixtures" / "seeds"
 DEMO_PASSWORD = "demo12345"
 DEMO_JURISDICTION = "济南市"
+# The seeds are years old, so every deadline has long passed. The demo document's tasks get due
+# dates around today instead (days from today, in measure order; None keeps it open-ended), so the
+# board, reminders and digests have something to show.
+DEMO_DUE_OFFSETS = [-40, -12, -3, 1, 6, 13, 25, 60, None]
 # username → (agency name in the demo jurisdiction, role)
 DEMO_USERS = {
     "demo-staff": ("市商务局", User.Role.STAFF),
@@ -42,13 +48,14 @@ class Command(BaseCommand):
             self._import(path)
         with transaction.atomic():
             self._users()
+            self._bring_to_today()
 
     def _import(self, path: Path) -> None:
         try:
             preview = document_preview_file(path=path)
             if preview.coordinator is None:
                 preview.coordinator = _fallback_coordinator(preview.jurisdiction)
-            document, created = document_import(preview=preview)
+            document, created = services.document_import(preview=preview)
         except DocumentImportError as exc:
             raise CommandError(str(exc)) from exc
         verb = _("已导入") if created else _("已存在")
@@ -70,4 +77,35 @@ class Command(BaseCommand):
             User.objects.create_superuser("admin", "admin@example.org", DEMO_PASSWORD)
         self.stdout.write(
             _("演示用户(密码 %(pw)s):%(users)s") % {"pw": DEMO_PASSWORD, "users": ", ".join([*DEMO_USERS, "admin"])}
+        )
+
+    def _bring_to_today(self) -> None:
+        """Once: due dates around today, a report and a closure request, all through the services."""
+        coordinator = User.objects.get(username="demo-coordinator")
+        document = PolicyDocument.objects.get(jurisdiction__name=DEMO_JURISDICTION)
+        tasks = list(document.tasks.select_related("document").order_by("measure__order"))
+        if TaskEvent.objects.filter(task__document=document, kind=TaskEvent.Kind.DUE_DATE).exists():
+            return
+        today = timezone.localdate()
+        for task, offset in zip(tasks, DEMO_DUE_OFFSETS * len(tasks), strict=False):
+            due = None if offset is None else today + datetime.timedelta(days=offset)
+            services.task_set_due_date(
+                task=task, user=coordinator, expected_version=None, due_date=due, comment=_("演示:按当前日期安排时限")
+            )
+        staff = User.objects.get(username="demo-staff")
+        led = (
+            Task.objects.visible_to(staff)
+            .filter(document=document, assignments__agency=staff.agency, assignments__role="lead")
+            .order_by("measure__order")
+        )
+        first, second = list(led[:2])
+        services.report_submit(task=first, user=staff, text=_("已制定工作方案,正在推进平台建设。"), percent=40)
+        services.report_submit(task=second, user=staff, text=_("各项工作已完成。"), percent=100)
+        second.refresh_from_db()
+        services.task_transition(
+            task=second,
+            user=staff,
+            action="request_closure",
+            expected_version=second.version,
+            comment=_("任务已完成,申请销号。"),
         )
