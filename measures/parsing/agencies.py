@@ -48,6 +48,18 @@ _NO_RESTORE_RE = re.compile(
 _ADMIN_WORDS_RE = re.compile(r"市场|城市|超市|都市")
 _PREFIX_RE = re.compile(r"^((?:[\u4e00-\u9fff]{2,4}?)?(?:自治区|自治州|省|市|区|县|州|旗))")
 _ADMIN_ONLY_RE = re.compile(r"^(各)?(省|市|州|盟|县|区|旗|乡|镇|街道|乡镇|县市|市县|区县|县区)(\([^)]*\))?$")
+# What may follow an admin-level fragment inside one collective name: 各区、县(市)政府,
+# 各市(州)、县(市、区)人民政府, 各市、州、县人民政府.
+_ADMIN_TAIL_RE = re.compile(
+    r"^(?:(?:省|市|州|盟|县|区|旗|乡|镇|街道|乡镇|县市|市县|区县|县区)(?:\([^)]*\))?)+"
+    r"(?:人民政府|政府|党委|党委和政府|党委政府|管委会|办事处)?$"
+)
+# A trailing parenthesis that only lists admin levels is part of a name: 各县(市、区), 各市(州).
+_ADMIN_PAREN_RE = re.compile(r"^[省市州盟县区旗乡镇街道、,]+$")
+# Words that make a trailing parenthesis a note about the work, not a part of the name.
+_NOTE_WORDS_RE = re.compile(
+    r"\d|年|月|前|后|负责|牵头|配合|参与|协助|保障|完成|落实|资金|属地|指导|督促|统筹|具体|按|含|包括|实施|推进|承担|分工"
+)
 _DEPARTMENT_END_RE = re.compile(r"(局|委|办|厅|部|中心|社|站|所|院|会|室|处|队|署|委员会|办公室)$")
 
 
@@ -57,6 +69,7 @@ class Name:
     norm: str  # normalised spelling used for decisions
     role: str | None = None  # lead / support from an inline note like (牵头)
     restored: bool = False
+    note: tuple[int, int] | None = None  # a trailing note stripped from the name: (2025年底前完成)
 
 
 def is_placeholder(norm_name: str) -> bool:
@@ -122,12 +135,14 @@ def split_names(norm: str, original: str, s: int, e: int) -> tuple[list[Name], b
     # Admin-level fragments (各区、县(市)政府, 各市、州、县人民政府) are one collective name.
     merged: list[tuple[int, int]] = []
     pending: int | None = None
-    for ps, pe, _sep in raw:
+    for k, (ps, pe, _sep) in enumerate(raw):
         frag = norm[ps:pe].strip()
         if pending is None:
             pending = ps
-        if _ADMIN_ONLY_RE.match(frag) and norm[pe : pe + 1] == "、":
-            continue
+        if _ADMIN_ONLY_RE.match(frag) and norm[pe : pe + 1] == "、" and k + 1 < len(raw):
+            nxt = norm[raw[k + 1][0] : raw[k + 1][1]].strip()
+            if _ADMIN_ONLY_RE.match(nxt) or _ADMIN_TAIL_RE.match(nxt):
+                continue
         merged.append((pending, pe))
         pending = None
     if pending is not None:
@@ -141,6 +156,11 @@ def split_names(norm: str, original: str, s: int, e: int) -> tuple[list[Name], b
             pe -= 1
         text_n = norm[ps:pe]
         role: str | None = None
+        note: tuple[int, int] | None = None
+        pe2 = _strip_note(norm, ps, pe)
+        if pe2 < pe:
+            note, pe = (pe2, pe), pe2
+            text_n = norm[ps:pe]
         m = _LEAD_NOTE_RE.search(text_n)
         if m:
             role, pe = "lead", ps + m.start()
@@ -181,7 +201,7 @@ def split_names(norm: str, original: str, s: int, e: int) -> tuple[list[Name], b
                 names.append(Name(original[idx : idx + len(p)], p, role))
                 offs = idx + len(p)
             continue
-        name = Name(original[ps:pe].strip(), text_n, role)
+        name = Name(original[ps:pe].strip(), text_n, role, note=note)
         # 领导小组办公室及成员单位: the bare 成员单位 belongs to the same group.
         if prev_left is not None and re.fullmatch(r"(各)?(成员单位|成员部门)", text_n):
             stem = re.search(r"^(.*(领导小组|小组|委员会|联席会议|指挥部))", prev_left.norm)
@@ -191,6 +211,38 @@ def split_names(norm: str, original: str, s: int, e: int) -> tuple[list[Name], b
         names.append(name)
         prev_left = name
     return names, others
+
+
+def _strip_note(norm: str, s: int, e: int) -> int:
+    """End of a name once a trailing note is cut off: 市财政局(资金保障), 市商务局(2025年底前完成).
+
+    Parentheses that belong to the name stay: 各县(市、区), 市委宣传部(市新闻出版局)."""
+    while e > s and norm[e - 1] in " \t":
+        e -= 1
+    if e - s < 4 or norm[e - 1] != ")":
+        return e
+    depth, i = 0, e - 1
+    while i >= s:
+        if norm[i] == ")":
+            depth += 1
+        elif norm[i] == "(":
+            depth -= 1
+            if depth == 0:
+                break
+        i -= 1
+    if i <= s:
+        return e
+    inner = norm[i + 1 : e - 1].strip()
+    if _LEAD_NOTE_RE.search(norm[i:e]) or _SUPPORT_NOTE_RE.search(norm[i:e]):
+        return e  # (牵头) and (配合) are read as roles by the caller
+    if _ADMIN_PAREN_RE.match(inner):
+        return e
+    if looks_like_agency(inner) and not _NOTE_WORDS_RE.search(inner):
+        return e
+    head = norm[s:i].rstrip()
+    if not head or not looks_like_agency(head):
+        return e
+    return s + len(norm[s:i].rstrip())
 
 
 def prefix_of(norm_name: str) -> str | None:

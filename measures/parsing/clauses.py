@@ -78,6 +78,13 @@ def _paren_groups(norm: str) -> list[tuple[int, int]]:
     return groups
 
 
+# A time limit closing a clause after its names: …负责,2025年底前完成 / …,长期坚持.
+_TRAILING_WHEN_RE = re.compile(
+    r"[,;]\s*(?P<when>(?:(?:到|在|于|力争|确保)?(?:19|20)\d{2}\s*年[^,;()]{0,14}"
+    r"|长期坚持|持续推进|长期推进|常态化推进|持续开展)(?:完成|实现|落实)?)$"
+)
+
+
 _STRICT_SUFFIX_RE = re.compile(
     r"(局|委|办|厅|政府|中心|公司|集团|银行|分局|支行|分行|小组|部|院|社|管委会|办公室|委员会|各地|海关|总队)$"
 )
@@ -198,7 +205,20 @@ def find_clauses(norm: str, boundaries: list[int], mask: list[tuple[int, int]] |
         if e - s < 2 or e - s > 400 or "。" in norm[s:e] or masked(ps):
             continue
         first = LABEL_RE.match(norm, s)
-        if first:
+        when = None if first else _TRAILING_WHEN_RE.search(norm[s:e])
+        who_e = s + when.start() if when else e
+        if (
+            when
+            and who_e - s >= 2
+            and ":" not in norm[s:who_e]
+            and (
+                (_RESP_END_RE.search(norm[s:who_e]) and _agencyish(norm, s, who_e))
+                or _bare_list(norm, ps, pe, s, who_e)
+            )
+        ):
+            # (市商务局负责,2025年底前完成): the names, then when the work is due.
+            segs = [(None, s, who_e), ("deadline", s + when.start("when"), e)]
+        elif first:
             segs = _label_segments(norm, s, e)
         elif _RESP_END_RE.search(norm[s:e]) and _agencyish(norm, s, e):
             if ":" in norm[s:e]:
@@ -336,6 +356,8 @@ def resolve_roles(clause: Clause, norm: str, original: str, rules: DocRules) -> 
                 names, ph = split_names(norm, original, gs, ge)
                 others = others or ph
                 for n in names:
+                    if n.note and label_role != "deadline":
+                        clause.deadline_text.append(n.note)
                     r = n.role if n.role in ("lead", "support") and label_role not in ("lead", "support") else role
                     entries.append((r, n))
     restore_prefixes([n for _, n in entries], rules.places)

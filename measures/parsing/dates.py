@@ -27,6 +27,9 @@ _DEADLINE_AFTER = re.compile(
     r"^\s*(底前|底|末|前|以前|之前|内|上半年|下半年|年底|年末|,|:|全面|基本|实现|完成|建成|达到|力争|累计|新增|"
     r"形成|培育|打造|全市|全省|全区|全县|全国|争取|确保)"
 )
+_PAST_AFTER = re.compile(r"^\s*(?:年底|底|末|\d{1,2}\s*月(?:底|末)?)?\s*(?:以前|之前|前)?\s*(?:已经|已|业已)")
+_BUILT_BEFORE = re.compile(r"^\s*(?:底|末)?(?:以前|之前|前|以后|之后)[^,。;:,]{0,10}的")
+_FORWARD_BEFORE = re.compile(r"(到|至|力争|争取|确保|计划|预计)\s*$")
 _STATEMENT_START = set("。;:!?,\n(")
 
 
@@ -69,8 +72,10 @@ def deadline_mentions(norm: str, s: int, e: int, min_year: int | None = None, le
         after = norm[m.end() : min(e, m.end() + 12)]
         if _BASELINE_BEFORE.search(before):
             continue
-        if re.match(r"^\s*(以前|之前|前)", after) and re.match(r"^\s*(以前|之前|前)[^,。;:,]{0,8}的", after):
-            continue  # 2000年前建成的小区: a baseline, not a deadline
+        if _PAST_AFTER.match(after) and not _FORWARD_BEFORE.search(before):
+            continue  # 2023年已完成, 2023年底前已拨付的: done already, not a deadline
+        if _BUILT_BEFORE.match(after) and not _FORWARD_BEFORE.search(before):
+            continue  # 2000年(底)前建成的小区, 2000年以后建成的: a baseline, not a deadline
         if m.group("y2"):
             year, iso = m.group("y2"), m.group("y2")
             if re.match(r"^\s*(以来|的|度)", after):

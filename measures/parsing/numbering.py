@@ -107,8 +107,10 @@ def find_headings(norm: str, mask: list[tuple[int, int]] | None = None) -> list[
         if mi < len(masked) and masked[mi][0] <= start < masked[mi][1]:
             continue
         where = _boundary(norm, start)
-        if where == "weak" and style in ("art", "chap"):
-            # 第三条 in running text is a reference far more often than a heading.
+        if where == "weak" and style in ("art", "chap") and norm[end : end + 1] not in (" ", "\t"):
+            # 第三条 in running text is a reference far more often than a heading; glued to the
+            # text before it (a lost line break) it is still a heading when a gap follows it
+            # (…若干规定第一章　总则第一条　为…).
             continue
         mid_line = where != "line"
         if line_mode and mid_line and not _sentence_before(norm, start):

@@ -84,6 +84,7 @@ def _agency_cell(text: str) -> bool:
     if not pieces:
         return False
     for p in pieces:
+        p = re.sub(r"\([^()]{1,30}\)$", "", p)  # 市财政局(资金保障): a note, or 各县(市、区)
         p = re.sub(r"(等(有关|相关)?(部门|单位)?|牵头|配合|负责)$", "", p)
         if not p:
             continue
