@@ -45,6 +45,9 @@ def test_every_msgid_is_translated(regenerated, locale):
 def test_compiled_catalogue_is_current(locale):
     po = polib.pofile(str(ROOT / "locale" / locale / "LC_MESSAGES" / "django.po"))
     mo = polib.mofile(str(ROOT / "locale" / locale / "LC_MESSAGES" / "django.mo"))
-    assert {e.msgid: e.msgstr for e in po.translated_entries()} == {e.msgid: e.msgstr for e in mo if e.msgid}, (
-        "run: python manage.py compilemessages"
-    )
+
+    def key(e):
+        return (e.msgctxt, e.msgid)
+
+    compiled = {key(e): e.msgstr for e in mo if e.msgid}
+    assert {key(e): e.msgstr for e in po.translated_entries()} == compiled, "run: python manage.py compilemessages"

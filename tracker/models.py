@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from agencies.models import Agency
@@ -14,10 +15,11 @@ class Task(models.Model):
     class Status(models.TextChoices):
         NOT_STARTED = "not_started", _("未开始")
         IN_PROGRESS = "in_progress", _("推进中")
-        CLOSURE_REQUESTED = "closure_requested", _("申请销号")
+        # The same words name the lead's action; as a status they read "closure requested".
+        CLOSURE_REQUESTED = "closure_requested", pgettext_lazy("task status", "申请销号")
         CLOSED = "closed", _("已销号")
         RETURNED = "returned", _("已退回")
-        EXTENSION_REQUESTED = "extension_requested", _("申请延期")
+        EXTENSION_REQUESTED = "extension_requested", pgettext_lazy("task status", "申请延期")
         SUSPENDED = "suspended", _("已暂停")
         CANCELLED = "cancelled", _("已取消")
 
