@@ -154,6 +154,24 @@ def _done(request: HttpRequest, task: Task, message: str) -> HttpResponse:
     return response
 
 
+def _attempt(request: HttpRequest, pk: int, key: str, form, call) -> HttpResponse | None:
+    """Run one service call for a form. On a refusal, the task page again with the form as typed
+    and the reason; on a stale version, also the current version so a deliberate resubmit works."""
+    try:
+        call()
+    except services.StaleVersion as exc:
+        form.refresh_version(exc.current)
+        form.add_error(None, _("提交未生效:%(e)s。您填写的内容已保留,请核对任务最新情况后再次提交。") % {"e": exc})
+        return _failed(request, pk, key, form, 409)
+    except services.WorkflowError as exc:
+        form.add_error(None, str(exc))
+        return _failed(request, pk, key, form, 409)
+    except ValidationError as exc:
+        form.add_error(None, exc.messages)
+        return _failed(request, pk, key, form, 400)
+    return None
+
+
 @require_POST
 @page_login_required
 def task_report(request: HttpRequest, pk: int) -> HttpResponse:
@@ -161,22 +179,21 @@ def task_report(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReportForm(request.POST, request.FILES, targets=list(task.measure.targets.all()))
     if not form.is_valid():
         return _failed(request, pk, "report", form, 400)
-    try:
-        services.report_submit(
+    failed = _attempt(
+        request,
+        pk,
+        "report",
+        form,
+        lambda: services.report_submit(
             task=task,
             user=request.user,
             text=form.cleaned_data["text"],
             percent=form.cleaned_data["percent"],
             values=form.values(),
             attachments=form.cleaned_data["attachments"],
-        )
-    except services.WorkflowError as exc:
-        form.add_error(None, str(exc))
-        return _failed(request, pk, "report", form, 409)
-    except ValidationError as exc:
-        form.add_error(None, exc.messages)
-        return _failed(request, pk, "report", form, 400)
-    return _done(request, task, _("进展已报送"))
+        ),
+    )
+    return failed or _done(request, task, _("进展已报送"))
 
 
 @require_POST
@@ -189,26 +206,21 @@ def task_transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     form = TransitionForm(request.POST, transition=transition)
     if not form.is_valid():
         return _failed(request, pk, action, form, 400)
-    try:
-        services.task_transition(
+    failed = _attempt(
+        request,
+        pk,
+        action,
+        form,
+        lambda: services.task_transition(
             task=task,
             user=request.user,
             action=action,
             expected_version=form.cleaned_data["version"],
             comment=form.cleaned_data["comment"],
             due_date=form.cleaned_data.get("due_date"),
-        )
-    except services.StaleVersion as exc:
-        form.refresh_version(exc.current)
-        form.add_error(None, _("提交未生效:%(e)s。您填写的内容已保留,请核对任务最新情况后再次提交。") % {"e": exc})
-        return _failed(request, pk, action, form, 409)
-    except services.WorkflowError as exc:
-        form.add_error(None, str(exc))
-        return _failed(request, pk, action, form, 409)
-    except ValidationError as exc:
-        form.add_error(None, exc.messages)
-        return _failed(request, pk, action, form, 400)
-    return _done(request, task, _("已%(a)s") % {"a": transition.label})
+        ),
+    )
+    return failed or _done(request, task, _("已%(a)s") % {"a": transition.label})
 
 
 @require_POST
@@ -218,12 +230,14 @@ def task_comment(request: HttpRequest, pk: int) -> HttpResponse:
     form = CommentForm(request.POST)
     if not form.is_valid():
         return _failed(request, pk, "comment", form, 400)
-    try:
-        services.task_comment(task=task, user=request.user, text=form.cleaned_data["text"])
-    except ValidationError as exc:
-        form.add_error(None, exc.messages)
-        return _failed(request, pk, "comment", form, 400)
-    return _done(request, task, _("意见已发表"))
+    failed = _attempt(
+        request,
+        pk,
+        "comment",
+        form,
+        lambda: services.task_comment(task=task, user=request.user, text=form.cleaned_data["text"]),
+    )
+    return failed or _done(request, task, _("意见已发表"))
 
 
 @require_POST
@@ -261,19 +275,20 @@ def task_due_date(request: HttpRequest, pk: int) -> HttpResponse:
     form = DueDateForm(request.POST)
     if not form.is_valid():
         return _failed(request, pk, "due", form, 400)
-    try:
-        services.task_set_due_date(
+    failed = _attempt(
+        request,
+        pk,
+        "due",
+        form,
+        lambda: services.task_set_due_date(
             task=task,
             user=request.user,
             expected_version=form.cleaned_data["version"],
             due_date=form.cleaned_data["due_date"],
             comment=form.cleaned_data["comment"],
-        )
-    except services.StaleVersion as exc:
-        form.refresh_version(exc.current)
-        form.add_error(None, _("提交未生效:%(e)s。您填写的内容已保留,请核对任务最新情况后再次提交。") % {"e": exc})
-        return _failed(request, pk, "due", form, 409)
-    return _done(request, task, _("完成时限已更新"))
+        ),
+    )
+    return failed or _done(request, task, _("完成时限已更新"))
 
 
 @require_POST
@@ -283,20 +298,18 @@ def task_reassign(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReassignForm(request.POST, jurisdiction_id=task.document.jurisdiction_id)
     if not form.is_valid():
         return _failed(request, pk, "assign", form, 400)
-    try:
-        services.task_reassign(
+    failed = _attempt(
+        request,
+        pk,
+        "assign",
+        form,
+        lambda: services.task_reassign(
             task=task,
             user=request.user,
             expected_version=form.cleaned_data["version"],
             lead=list(form.cleaned_data["lead"]),
             support=list(form.cleaned_data["support"]),
             comment=form.cleaned_data["comment"],
-        )
-    except services.StaleVersion as exc:
-        form.refresh_version(exc.current)
-        form.add_error(None, _("提交未生效:%(e)s。您填写的内容已保留,请核对任务最新情况后再次提交。") % {"e": exc})
-        return _failed(request, pk, "assign", form, 409)
-    except ValidationError as exc:
-        form.add_error(None, exc.messages)
-        return _failed(request, pk, "assign", form, 400)
-    return _done(request, task, _("责任单位已调整"))
+        ),
+    )
+    return failed or _done(request, task, _("责任单位已调整"))
