@@ -30,6 +30,7 @@ urlpatterns = [
     path("tasks/<int:pk>/nudge/", tasks.task_nudge, name="task-nudge"),
     path("tasks/<int:pk>/due-date/", tasks.task_due_date, name="task-due-date"),
     path("tasks/<int:pk>/assignments/", tasks.task_reassign, name="task-reassign"),
+    path("attachments/<int:pk>/", tasks.attachment_download, name="attachment"),
     path("tasks/<int:pk>/do/<slug:action>/", tasks.task_transition, name="task-transition"),
     path("documents/<int:pk>/", documents.document_page, name="document"),
     # Coordinators

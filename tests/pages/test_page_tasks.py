@@ -237,3 +237,20 @@ def test_coordinator_reassigns_from_the_task_page(world, client_for):
     assert stale.status_code == 409 and "再调" in stale.content.decode()
     assert client_for("lead").post(url, {"assign-version": 2, "assign-lead": [world.lead_agency.pk]}).status_code == 403
     assert url not in client_for("lead").get(reverse("pages:task", args=[world.task.pk])).content.decode()
+
+
+def test_attachment_is_served_only_to_those_who_see_the_task(world, client_for, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tracker import services
+
+    settings.MEDIA_ROOT = tmp_path
+    upload = SimpleUploadedFile("进展材料.txt", "已完成".encode(), content_type="text/plain")
+    report = services.report_submit(task=world.task, user=world.lead, text="附材料", attachments=[upload])
+    attachment = report.attachments.get()
+    url = reverse("pages:attachment", args=[attachment.pk])
+    assert url in client_for("lead").get(reverse("pages:task", args=[world.task.pk])).content.decode()
+    response = client_for("coordinator").get(url)
+    assert response.status_code == 200 and b"".join(response.streaming_content) == "已完成".encode()
+    assert "attachment" in response["Content-Disposition"]
+    assert client_for("outsider").get(url).status_code == 404

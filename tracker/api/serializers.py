@@ -1,3 +1,4 @@
+from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -114,7 +115,10 @@ class ReportSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.ListField(child=serializers.DictField()))
     def get_files(self, report: ProgressReport) -> list[dict]:
-        return [{"name": a.name, "size": a.size, "url": a.file.url} for a in report.attachments.all()]
+        return [
+            {"name": a.name, "size": a.size, "url": reverse("pages:attachment", args=[a.pk])}
+            for a in report.attachments.all()
+        ]
 
     def to_representation(self, report):
         data = super().to_representation(report)

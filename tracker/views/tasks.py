@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,7 +22,7 @@ from tracker.forms import (
     TaskPageFilter,
     TransitionForm,
 )
-from tracker.models import Task
+from tracker.models import ReportAttachment, Task
 from tracker.roles import task_roles
 from tracker.selectors import (
     BUCKET_KEYS,
@@ -313,3 +313,16 @@ def task_reassign(request: HttpRequest, pk: int) -> HttpResponse:
         ),
     )
     return failed or _done(request, task, _("责任单位已调整"))
+
+
+@page_login_required
+def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+    """Attachments are served only to those who may see their task (never from a public media URL)."""
+    attachment = get_object_or_404(
+        ReportAttachment.objects.filter(report__task__in=Task.objects.visible_to(request.user)), pk=pk
+    )
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    return FileResponse(handle, as_attachment=True, filename=attachment.name)
