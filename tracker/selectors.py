@@ -37,11 +37,8 @@ BOARD_LIMIT = 300
 
 
 def escalation_thresholds() -> tuple[int, int]:
-    """(yellow, red) in days overdue; the notifications app reads the same settings."""
-    return (
-        getattr(settings, "NOTIFY_ESCALATION_YELLOW_DAYS", 7),
-        getattr(settings, "NOTIFY_ESCALATION_RED_DAYS", 30),
-    )
+    """(yellow, red) in days overdue: the same settings the notifications app escalates by."""
+    return settings.NOTIFY_YELLOW_DAYS, settings.NOTIFY_RED_DAYS
 
 
 def escalation_level(days_overdue: int) -> str:

@@ -124,3 +124,10 @@ def test_staff_cannot_see_rounds(world, client_for):
         document=world.task.document, user=world.coordinator, title="调度", due_date=timezone.localdate()
     )
     assert client_for("lead").get(reverse("pages:round", args=[round_.pk])).status_code == 403
+
+
+def test_board_marks_follow_the_escalation_settings(settings):
+    from tracker.selectors import escalation_level
+
+    settings.NOTIFY_YELLOW_DAYS, settings.NOTIFY_RED_DAYS = 3, 10
+    assert [escalation_level(d) for d in (2, 3, 9, 10)] == ["", "yellow", "yellow", "red"]
