@@ -27,7 +27,7 @@ def _overdue(world, days: int, agency=None) -> Task:
 @pytest.fixture
 def thresholds(settings):
     settings.NOTIFY_ESCALATION_YELLOW_DAYS = 7
-    settings.NOTIFY_ESCALATION_RED_DAYS = 30
+    settings.NOTIFY_RED_DAYS = 30
 
 
 def test_board_groups_overdue_by_agency_with_escalation_marks(world, client_for, thresholds):
@@ -46,8 +46,8 @@ def test_board_groups_overdue_by_agency_with_escalation_marks(world, client_for,
 
 
 def test_thresholds_come_from_settings(world, client_for, settings):
-    settings.NOTIFY_ESCALATION_YELLOW_DAYS = 1
-    settings.NOTIFY_ESCALATION_RED_DAYS = 3
+    settings.NOTIFY_YELLOW_DAYS = 1
+    settings.NOTIFY_RED_DAYS = 3
     _overdue(world, 4)
     response = client_for("coordinator").get(reverse("pages:board"))
     assert response.context["groups"][0].rows[0].level == "red"
@@ -125,9 +125,3 @@ def test_staff_cannot_see_rounds(world, client_for):
     )
     assert client_for("lead").get(reverse("pages:round", args=[round_.pk])).status_code == 403
 
-
-def test_board_marks_follow_the_escalation_settings(settings):
-    from tracker.selectors import escalation_level
-
-    settings.NOTIFY_YELLOW_DAYS, settings.NOTIFY_RED_DAYS = 3, 10
-    assert [escalation_level(d) for d in (2, 3, 9, 10)] == ["", "yellow", "yellow", "red"]
