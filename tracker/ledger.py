@@ -182,13 +182,14 @@ def _row(
 
 def _cell(sheet: WriteOnlyWorksheet, value: str | int | datetime.date | None, style: str) -> WriteOnlyCell:
     if isinstance(value, str):
-        value = _safe_text(value)
+        value = safe_text(value)
     cell = WriteOnlyCell(sheet, value=value)
     cell.style = style
     return cell
 
 
-def _safe_text(value: str) -> str:
+def safe_text(value: str) -> str:
+    """Text a spreadsheet program shows as text: no formula start, no characters XML forbids."""
     # Control characters (form feeds from PDF extraction, say) are not allowed in the XML at all.
     value = ILLEGAL_CHARACTERS_RE.sub("", value)
     return "'" + value if value.startswith(_FORMULA_START) else value

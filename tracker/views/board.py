@@ -1,5 +1,7 @@
 """督办台: overdue work by agency, requests waiting for a decision, reporting rounds."""
 
+from urllib.parse import quote
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
@@ -10,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tracker import services
+from tracker.bulletin import bulletin_write, round_bulletin
 from tracker.forms import NudgeForm, RoundOpenForm
 from tracker.models import ReportingRound
 from tracker.selectors import (
@@ -103,3 +106,25 @@ def round_close(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("调度轮次已关闭,报送情况已固定"))
     return redirect("pages:round", pk=pk)
+
+
+def _coordinated_round(request: HttpRequest, pk: int) -> ReportingRound:
+    rounds = ReportingRound.objects.filter(document__in=coordinated_documents(request.user)).select_related("document")
+    return get_object_or_404(rounds, pk=pk)
+
+
+@coordinator_required
+def bulletin(request: HttpRequest, pk: int) -> HttpResponse:
+    """通报 of a round, laid out to print."""
+    report = round_bulletin(_coordinated_round(request, pk), today=timezone.localdate())
+    return page(request, "tracker/bulletin.html", {"bulletin": report})
+
+
+@coordinator_required
+def bulletin_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
+    report = round_bulletin(_coordinated_round(request, pk), today=timezone.localdate())
+    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    filename = quote(f"{report.title}-{report.today:%Y-%m-%d}.xlsx")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
+    bulletin_write(report, response)
+    return response
