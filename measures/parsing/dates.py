@@ -30,6 +30,9 @@ _DEADLINE_AFTER = re.compile(
 _PAST_AFTER = re.compile(r"^\s*(?:年底|底|末|\d{1,2}\s*月(?:底|末)?)?\s*(?:以前|之前|前)?\s*(?:已经|已|业已)")
 _BUILT_BEFORE = re.compile(r"^\s*(?:底|末)?(?:以前|之前|前|以后|之后)[^,。;:,]{0,10}的")
 _FORWARD_BEFORE = re.compile(r"(到|至|力争|争取|确保|计划|预计)\s*$")
+# 2024年启动试点, 2024年开工建设: the year work begins, not an outcome it must reach (unseen3/README.md).
+# 2024年底前启动 keeps its year: 底前 makes it a time limit.
+_START_AFTER = re.compile(r"^\s*(?:\d{1,2}\s*月(?:份)?)?\s*(?:启动|开工|动工|开始|起步|着手|起)")
 _STATEMENT_START = set("。;:!?,\n(")
 
 
@@ -76,6 +79,8 @@ def deadline_mentions(norm: str, s: int, e: int, min_year: int | None = None, le
             continue  # 2023年已完成, 2023年底前已拨付的: done already, not a deadline
         if _BUILT_BEFORE.match(after) and not _FORWARD_BEFORE.search(before):
             continue  # 2000年(底)前建成的小区, 2000年以后建成的: a baseline, not a deadline
+        if _START_AFTER.match(after) and not _FORWARD_BEFORE.search(before):
+            continue  # 2024年启动…, 2024年起…: when the work starts
         if m.group("y2"):
             year, iso = m.group("y2"), m.group("y2")
             if re.match(r"^\s*(以来|的|度)", after):

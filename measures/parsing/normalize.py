@@ -89,6 +89,8 @@ def cn_to_int(s: str) -> int | None:
 # Page numbers of a PDF page break: "— 3 —", "- 3 -", "-3-", "第3页 共10页".
 _PAGE_NO_RE = re.compile(
     r"(?<![\dA-Za-z.\-])-{1,2}[ \t]{0,2}\d{1,3}[ \t]{0,2}-{1,2}(?![\d\-])"
+    # "- 5 -" padded inside is a page number even when the next row's number follows it: …底前- 5 -6推进
+    r"|(?<![\dA-Za-z.\-])-{1,2}[ \t]+\d{1,3}[ \t]+-{1,2}(?=\d{1,3}(?!\d))"
     r"|第[ \t]*\d{1,3}[ \t]*页(?:[ \t]*[,]?[ \t]*共[ \t]*\d{1,3}[ \t]*页)?"
 )
 _HEADER_MAX = 40

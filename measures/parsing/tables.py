@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .agencies import AGENCY_SUFFIX_RE, is_placeholder
+from .agencies import AGENCY_SUFFIX_RE, find_places, is_placeholder
 from .clauses import Clause
+from .flat_tables import find_flat_tables, fold_columns
 from .normalize import cn_to_int
 
 _SEQ = re.compile(r"^(序号|编号|序)$")
@@ -94,7 +95,7 @@ def _agency_cell(text: str) -> bool:
 
 
 def find_tables(norm: str, original: str) -> list[Table]:
-    if "序号" not in norm and "编号" not in norm:
+    if "序号" not in norm and "编号" not in norm and not re.search(r"序[ \t]+号", norm):
         return []
     lines = _lines(norm)
     tables: list[Table] = []
@@ -107,6 +108,16 @@ def find_tables(norm: str, original: str) -> list[Table]:
         table, i = _rows(norm, original, lines, nxt, header, lines[i][0])
         if table.clauses:
             tables.append(table)
+    # A table whose line breaks were lost (one run of text) is read by its parts instead; where
+    # both readings find the same table, the one that finds more rows wins.
+    for flat in find_flat_tables(norm, original, find_places(norm)):
+        fs, fe = flat.region
+        overlap = [t for t in tables if t.region[0] < fe and fs < t.region[1]]
+        if sum(len(t.clauses) for t in overlap) >= len(flat.clauses):
+            continue
+        tables = [t for t in tables if t not in overlap]
+        tables.append(Table(flat.region, flat.clauses))
+    tables.sort(key=lambda t: t.region)
     return tables
 
 
@@ -115,7 +126,7 @@ def _header_at(norm: str, lines: list[tuple[int, int]], i: int) -> tuple[list[st
     cells = _split_cells(norm, s, e)
     kinds = [_kind(norm[a:b]) for a, b in cells]
     if len(cells) >= 3 and kinds[0] == "seq" and all(kinds) and {"lead", "generic"} & set(kinds):
-        return [k for k in kinds if k], i + 1
+        return fold_columns([k for k in kinds if k]), i + 1
     if _SEQ.match(norm[s:e].strip()):
         kinds = ["seq"]
         j = i + 1
@@ -126,7 +137,7 @@ def _header_at(norm: str, lines: list[tuple[int, int]], i: int) -> tuple[list[st
             kinds.append(k)
             j += 1
         if len(kinds) >= 3 and {"lead", "generic"} & set(kinds):
-            return kinds, j
+            return fold_columns(kinds), j
     return None, i
 
 
@@ -156,7 +167,9 @@ def _rows(norm, original, lines, j, header, table_start):
             group = cn_to_int(m_group.group(1))
             cur = None
         elif cur is not None and len(cur[1]) < max_cells:
-            cur[1].extend([(s, e)] if not _ROW_INLINE.match(text) else _split_cells(norm, s, e))
+            # A cell broken by a line break (a Word cell with two paragraphs) continues the row.
+            split = _ROW_INLINE.match(text) or "\t" in text or "|" in text
+            cur[1].extend(_split_cells(norm, s, e) if split else [(s, e)])
             cur[3] = e
         else:
             break

@@ -14,6 +14,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -241,6 +242,13 @@ def test_empty_file(tmp_path, name):
     with pytest.raises(ReadError) as info:
         read_document(tmp_path / name, max_bytes=LIMIT)
     assert str(info.value) == f"{name}: 文件为空"
+
+
+def test_reason_is_in_the_language_active_when_raised(tmp_path):
+    (tmp_path / "policy.txt").write_bytes(b"")
+    with translation.override("en"), pytest.raises(ReadError) as info:
+        read_document(tmp_path / "policy.txt", max_bytes=LIMIT)
+    assert str(info.value) == "policy.txt: The file is empty"
 
 
 @pytest.mark.parametrize(
