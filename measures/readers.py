@@ -1,8 +1,9 @@
 """Turn an uploaded or stored policy document (txt, docx, pdf, html) into plain text.
 
-This is the only module that touches file-format libraries. It is pure Python (no Django):
-the caller passes the size limit in. Every failure is a `ReadError` whose message is one line,
-"<file name>: <reason in Chinese>", fit to show to the person who uploaded the file.
+This is the only module that touches file-format libraries. It uses no models or settings
+(the caller passes the size limit in), only Django's translation: every failure is a `ReadError`
+whose message is one line, "<file name>: <reason>", fit to show to the person who uploaded the
+file. The reason is translated into the language active when the error is raised.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ import charset_normalizer
 import docx
 import pdfplumber
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from docx.oxml.ns import qn
 from docx.oxml.xmlchemy import BaseOxmlElement
 from docx.table import Table
@@ -34,7 +38,6 @@ __all__ = ["ReadError", "ReadResult", "read_bytes", "read_document"]
 MB = 1024 * 1024
 
 FORMATS = {".txt": "txt", ".docx": "docx", ".pdf": "pdf", ".html": "html", ".htm": "html"}
-SUPPORTED_HINT = "支持 .txt .docx .pdf .html"
 
 # A .docx is a zip: refuse archives that would inflate far beyond the upload limit.
 DOCX_MAX_INFLATION = 20
@@ -42,21 +45,25 @@ DOCX_MAX_MEMBERS = 2000
 
 PDFTOTEXT_TIMEOUT_SECONDS = 60
 
-# Reasons, kept together so callers and tests can rely on the wording.
-EMPTY = "文件为空"
-NOT_FOUND = "文件不存在"
-NOT_TEXT = "不是文本文件"
-UNKNOWN_ENCODING = "无法识别文字编码"
-CORRUPT = "文件已损坏或无法解析"
-NO_TEXT_LAYER = "PDF 没有文字层(可能是扫描件),请先进行文字识别"
+# Reasons, kept together so callers and tests can rely on the wording. Lazy: ReadError
+# translates them when it is created.
+EMPTY = gettext_lazy("文件为空")
+NOT_FOUND = gettext_lazy("文件不存在")
+NOT_TEXT = gettext_lazy("不是文本文件")
+UNKNOWN_ENCODING = gettext_lazy("无法识别文字编码")
+CORRUPT = gettext_lazy("文件已损坏或无法解析")
+NO_TEXT_LAYER = gettext_lazy("PDF 没有文字层(可能是扫描件),请先进行文字识别")
+ENCRYPTED = gettext_lazy("PDF 已加密,请提供未加密的文件")
 
 
 class ReadError(ValueError):
-    """A file that cannot be turned into text. The message is one line, e.g. '政策.pdf: 文件为空'."""
+    """A file that cannot be turned into text. The message is one line, e.g. '政策.pdf: 文件为空'.
+    A lazy reason is translated here, into the language active when the error is raised."""
 
-    def __init__(self, name: str, reason: str | None = None) -> None:
+    def __init__(self, name: str, reason: str | Promise | None = None) -> None:
         if reason is None:  # rebuilt from its message alone: pickle, Celery's result backend
-            name, _, reason = name.rpartition(": ")
+            name, _sep, reason = name.rpartition(": ")
+        reason = str(reason)
         super().__init__(f"{name}: {reason}")
         self.name = name
         self.reason = reason
@@ -90,9 +97,9 @@ def read_document(path: Path | str, *, max_bytes: int, name: str | None = None) 
     except FileNotFoundError:
         raise ReadError(name, NOT_FOUND) from None
     except PermissionError:
-        raise ReadError(name, "无法读取文件(没有权限)") from None
+        raise ReadError(name, _("无法读取文件(没有权限)")) from None
     except OSError as exc:
-        raise ReadError(name, f"无法读取文件({exc.strerror or type(exc).__name__})") from None
+        raise ReadError(name, _("无法读取文件(%(error)s)") % {"error": exc.strerror or type(exc).__name__}) from None
     _check_size(name, max(size, len(data)), max_bytes)
     return _read(data, name=name, fmt=fmt, max_bytes=max_bytes)
 
@@ -138,39 +145,60 @@ def _format_for(name: str) -> str:
     if suffix in FORMATS:
         return FORMATS[suffix]
     if not suffix:
-        raise ReadError(name, f"不支持的文件类型(没有扩展名,{SUPPORTED_HINT})")
-    hint = ";请另存为 .docx" if suffix in (".doc", ".wps") else ""
-    raise ReadError(name, f"不支持的文件类型 {suffix}({SUPPORTED_HINT}{hint})")
+        raise ReadError(name, _("不支持的文件类型(没有扩展名,支持 .txt .docx .pdf .html)"))
+    if suffix in (".doc", ".wps"):
+        reason = _("不支持的文件类型 %(suffix)s(支持 .txt .docx .pdf .html;请另存为 .docx)")
+    else:
+        reason = _("不支持的文件类型 %(suffix)s(支持 .txt .docx .pdf .html)")
+    raise ReadError(name, reason % {"suffix": suffix})
 
 
 def _check_size(name: str, size: int, max_bytes: int) -> None:
     if size > max_bytes:
-        raise ReadError(name, f"文件过大({size / MB:.1f} MB,上限 {max_bytes / MB:.3g} MB)")
+        reason = _("文件过大(%(size).1f MB,上限 %(limit)s MB)") % {"size": size / MB, "limit": f"{max_bytes / MB:.3g}"}
+        raise ReadError(name, reason)
 
 
 # Signatures of things people upload by mistake. Checked against text uploads and used to say
-# what a mismatched file really is.
+# what a mismatched file really is. Kinds are internal keys; _KIND_LABELS names them for people.
 _MAGIC: list[tuple[bytes, str]] = [
-    (b"%PDF-", "PDF 文件"),
-    (b"PK\x03\x04", "ZIP 压缩包"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "旧版 Office 文档(.doc/.xls/.wps)"),
-    (b"{\\rtf", "RTF 文档"),
-    (b"\x7fELF", "可执行程序"),
-    (b"\x89PNG\r\n\x1a\n", "PNG 图片"),
-    (b"\xff\xd8\xff", "JPEG 图片"),
-    (b"GIF87a", "GIF 图片"),
-    (b"GIF89a", "GIF 图片"),
-    (b"Rar!\x1a\x07", "RAR 压缩包"),
-    (b"7z\xbc\xaf\x27\x1c", "7z 压缩包"),
-    (b"\x1f\x8b", "gzip 压缩包"),
+    (b"%PDF-", "pdf"),
+    (b"PK\x03\x04", "zip"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "ole"),  # .doc/.xls/.wps before Office 2007
+    (b"{\\rtf", "rtf"),
+    (b"\x7fELF", "elf"),
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"GIF87a", "gif"),
+    (b"GIF89a", "gif"),
+    (b"Rar!\x1a\x07", "rar"),
+    (b"7z\xbc\xaf\x27\x1c", "7z"),
+    (b"\x1f\x8b", "gzip"),
 ]
+_KIND_LABELS = {
+    "pdf": gettext_lazy("PDF 文件"),
+    "zip": gettext_lazy("ZIP 压缩包"),
+    "ole": gettext_lazy("旧版 Office 文档(.doc/.xls/.wps)"),
+    "rtf": gettext_lazy("RTF 文档"),
+    "elf": gettext_lazy("可执行程序"),
+    "png": gettext_lazy("PNG 图片"),
+    "jpeg": gettext_lazy("JPEG 图片"),
+    "gif": gettext_lazy("GIF 图片"),
+    "rar": gettext_lazy("RAR 压缩包"),
+    "7z": gettext_lazy("7z 压缩包"),
+    "gzip": gettext_lazy("gzip 压缩包"),
+    "docx": gettext_lazy("Word 文档(.docx)"),
+    "xlsx": gettext_lazy("Excel 表格(.xlsx)"),
+    "pptx": gettext_lazy("PowerPoint 演示文稿(.pptx)"),
+}
 
 
 def _sniff(data: bytes) -> str | None:
-    """What the content looks like by its first bytes, or None when nothing is recognised."""
-    for magic, label in _MAGIC:
+    """The kind of content by its first bytes (a _KIND_LABELS key), or None when nothing is
+    recognised."""
+    for magic, kind in _MAGIC:
         if data.startswith(magic):
-            return _describe_zip(data) if label == "ZIP 压缩包" else label
+            return _describe_zip(data) if kind == "zip" else kind
     return None
 
 
@@ -179,36 +207,47 @@ def _describe_zip(data: bytes) -> str:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             names = set(zf.namelist())
     except Exception:
-        return "ZIP 压缩包"
+        return "zip"
     if "word/document.xml" in names:
-        return "Word 文档(.docx)"
+        return "docx"
     if any(n.startswith("xl/") for n in names):
-        return "Excel 表格(.xlsx)"
+        return "xlsx"
     if any(n.startswith("ppt/") for n in names):
-        return "PowerPoint 演示文稿(.pptx)"
-    return "ZIP 压缩包"
+        return "pptx"
+    return "zip"
 
 
-def _mismatch(name: str, actual: str | None) -> ReadError:
-    found = f",实际是{' ' if actual[0].isascii() else ''}{actual}" if actual else ""
-    hint = ",请另存为 .docx" if actual and actual.startswith("旧版 Office") else ""
-    return ReadError(name, f"文件内容与类型不符(扩展名为 {PurePath(name).suffix}{found}{hint})")
+def _mismatch(name: str, kind: str | None) -> ReadError:
+    suffix = PurePath(name).suffix
+    if kind is None:
+        return ReadError(name, _("文件内容与类型不符(扩展名为 %(suffix)s)") % {"suffix": suffix})
+    if kind == "ole":
+        template = _("文件内容与类型不符(扩展名为 %(suffix)s,实际是%(actual)s,请另存为 .docx)")
+    else:
+        template = _("文件内容与类型不符(扩展名为 %(suffix)s,实际是%(actual)s)")
+    actual = str(_KIND_LABELS[kind])
+    # Chinese typesetting: a space between a Chinese character and a following Latin word
+    # ("实际是 PDF 文件"). The translated template decides, so other languages are left alone.
+    before = template.partition("%(actual)s")[0][-1:]
+    if before and not before.isascii() and actual[:1].isascii():
+        actual = " " + actual
+    return ReadError(name, template % {"suffix": suffix, "actual": actual})
 
 
 def _check_magic(data: bytes, *, name: str, fmt: str) -> None:
-    actual = _sniff(data)
+    kind = _sniff(data)
     if fmt in ("txt", "html"):
-        if actual is not None:
-            raise _mismatch(name, actual)
+        if kind is not None:
+            raise _mismatch(name, kind)
     elif fmt == "pdf":
         # The PDF spec lets readers accept junk before the header within the first 1024 bytes.
         if b"%PDF-" not in data[:1024]:
-            raise _mismatch(name, actual)
+            raise _mismatch(name, kind)
     elif fmt == "docx":
-        if actual is not None and not actual.startswith(("Word", "ZIP")):
-            raise _mismatch(name, actual)
-        if actual == "ZIP 压缩包" and _is_intact_zip(data):
-            raise _mismatch(name, actual)  # a real zip, but not a Word document
+        if kind is not None and kind not in ("docx", "zip"):
+            raise _mismatch(name, kind)
+        if kind == "zip" and _is_intact_zip(data):
+            raise _mismatch(name, kind)  # a real zip, but not a Word document
         # Unrecognisable bytes or a broken zip are reported as a damaged file by _read_docx.
 
 
@@ -338,7 +377,11 @@ def _read_docx(data: bytes, name: str, max_bytes: int) -> tuple[str, str | None]
     # what python-docx can make us hold in memory.
     inflated = sum(m.file_size for m in members)
     if len(members) > DOCX_MAX_MEMBERS or inflated > DOCX_MAX_INFLATION * max_bytes:
-        raise ReadError(name, f"解压后内容过大({inflated / MB:.1f} MB,{len(members)} 个文件),疑似压缩炸弹")
+        reason = _("解压后内容过大(%(size).1f MB,%(count)d 个文件),疑似压缩炸弹") % {
+            "size": inflated / MB,
+            "count": len(members),
+        }
+        raise ReadError(name, reason)
     if "word/document.xml" not in names:
         raise _mismatch(name, _describe_zip(data))
     try:
@@ -388,7 +431,7 @@ def _read_pdf(data: bytes, name: str, max_bytes: int) -> tuple[str, str | None]:
     # A PDF ends with %%EOF (readers allow junk after it within 1024 bytes). Without it the
     # upload was cut short, and pdfminer would happily return the first half of the text.
     if b"%%EOF" not in data[-1024:]:
-        raise ReadError(name, f"{CORRUPT}(文件不完整)")
+        raise ReadError(name, _("文件已损坏或无法解析(文件不完整)"))
     text, failure = _pdf_text_pdfplumber(data)
     if not text.strip():
         fallback = _pdf_text_pdftotext(data)
@@ -400,14 +443,14 @@ def _read_pdf(data: bytes, name: str, max_bytes: int) -> tuple[str, str | None]:
     return text, None
 
 
-def _pdf_text_pdfplumber(data: bytes) -> tuple[str, str | None]:
-    """The text page by page, and the reason it failed (None when it did not)."""
+def _pdf_text_pdfplumber(data: bytes) -> tuple[str, Promise | None]:
+    """The text page by page, and the (lazy) reason it failed (None when it did not)."""
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
             pages = [page.extract_text() or "" for page in pdf.pages]
     except Exception as exc:
         if "Password" in type(exc).__name__ or "Encrypt" in type(exc).__name__:
-            return "", "PDF 已加密,请提供未加密的文件"
+            return "", ENCRYPTED
         return "", CORRUPT
     return "\n".join(pages), None
 

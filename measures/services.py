@@ -12,6 +12,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from agencies.models import Agency, Jurisdiction
 from agencies.normalize import place_stem
@@ -24,6 +25,17 @@ from .readers import ReadError, read_bytes, read_document
 
 class DocumentImportError(ValueError):
     """A document that cannot be imported: one line saying which file and why."""
+
+
+def parse_error_reason(exc: ParseError) -> str:
+    """The reason to show for a ParseError. The parser is Django-free and words its errors in
+    English; the ones it is known to raise get a translated sentence, anything else its own text."""
+    message = str(exc)
+    if message == "empty document":
+        return _("文件没有内容")
+    if message == "no responsibility clause found":
+        return _("未找到责任分工条款(如“责任单位:…”“牵头单位:…”),无法识别措施")
+    return message
 
 
 @dataclass
@@ -89,10 +101,11 @@ def document_preview_text(
     try:
         parsed = parse_document(text, source_name)
     except ParseError as exc:
-        raise DocumentImportError(f"{source_name}: {exc}") from exc
+        raise DocumentImportError(f"{source_name}: {parse_error_reason(exc)}") from exc
     jurisdiction = jurisdiction or jurisdiction_detect(text=text, issuer=parsed.issuer)
     if jurisdiction is None:
-        raise DocumentImportError(f"{source_name}: 无法判断文件所属行政区,请指定行政区")
+        reason = _("无法判断文件所属行政区,请指定行政区")
+        raise DocumentImportError(f"{source_name}: {reason}")
     index = AgencyIndex(jurisdiction)
     names = [n for m in parsed.measures for n in (*m.lead, *m.support)]
     resolutions = index.resolve_many(names)
@@ -110,7 +123,7 @@ def document_preview_text(
         existing=PolicyDocument.objects.filter(source_hash=digest).first(),
     )
     if preview.coordinator is None:
-        preview.warnings.append("文件未指明统筹督办单位,导入时须指定")
+        preview.warnings.append(_("文件未指明统筹督办单位,导入时须指定"))
     return preview
 
 
@@ -145,7 +158,8 @@ def document_create(*, preview: ImportPreview, imported_by=None) -> PolicyDocume
     """Write the document, its measures, targets and agency mentions. The caller checks `existing`."""
     parsed = preview.parsed
     if preview.coordinator is None:
-        raise DocumentImportError(f"{preview.source_name}: 文件未指明统筹督办单位,请指定")
+        reason = _("文件未指明统筹督办单位,请指定")
+        raise DocumentImportError(f"{preview.source_name}: {reason}")
     document = PolicyDocument.objects.create(
         title=parsed.title or "",
         issuer=parsed.issuer or "",
@@ -215,7 +229,8 @@ def import_draft_create(
     before anything is written."""
     preview = document_preview_upload(data=data, name=name, jurisdiction=jurisdiction)
     if not preview.parsed.measures:
-        raise DocumentImportError(f"{name}: 未找到任何措施")
+        reason = _("未找到任何措施")
+        raise DocumentImportError(f"{name}: {reason}")
     ImportDraft.objects.filter(user=user, created_at__lt=timezone.now() - DRAFT_MAX_AGE).delete()
     draft = ImportDraft.objects.create(
         user=user,

@@ -107,7 +107,8 @@ def document_import(*, preview: ImportPreview, imported_by=None) -> tuple[Policy
     if existing is not None:
         return existing, False
     if not preview.parsed.measures:
-        raise DocumentImportError(f"{preview.source_name}: 未找到任何措施")
+        reason = _("未找到任何措施")
+        raise DocumentImportError(f"{preview.source_name}: {reason}")
     try:
         with transaction.atomic():
             document = document_create(preview=preview, imported_by=imported_by)

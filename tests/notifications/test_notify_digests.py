@@ -97,11 +97,11 @@ def test_chosen_weekday_and_opt_out(world):
 def test_send_digests_command(world, mailoutbox):
     out = StringIO()
     call_command("send_digests", "--at", "2026-04-13 08:00", stdout=out)
-    assert out.getvalue().startswith("recorded 5, sent 5")
+    assert out.getvalue().startswith("已记录 5 条,已发送 5 条")
     assert len(mailoutbox) == 5
     out = StringIO()
     call_command("send_digests", "--at", "2026-04-13 08:00", stdout=out)
-    assert out.getvalue().startswith("recorded 0, sent 0")
+    assert out.getvalue().startswith("已记录 0 条,已发送 0 条")
     assert len(mailoutbox) == 5
 
 

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy
 
 from measures.parsing import ParseError, parse_document
 from measures.readers import ReadError, read_document
+from measures.services import parse_error_reason
 
 
 class Command(BaseCommand):
@@ -23,5 +24,5 @@ class Command(BaseCommand):
         except ReadError as exc:
             raise CommandError(str(exc)) from exc
         except ParseError as exc:
-            raise CommandError(f"{file.name}: {exc}") from exc
+            raise CommandError(f"{file.name}: {parse_error_reason(exc)}") from exc
         self.stdout.write(json.dumps(parsed.to_dict(), ensure_ascii=False, indent=2))

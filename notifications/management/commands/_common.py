@@ -1,7 +1,8 @@
 import datetime
 
-from django.core.management.base import CommandError
+from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from notifications.schedule import TZ
 
@@ -13,7 +14,16 @@ def parse_at(value: str | None) -> datetime.datetime:
     try:
         at = datetime.datetime.fromisoformat(value)
     except ValueError as exc:
-        raise CommandError(f"--at: not an ISO date-time: {value!r}") from exc
+        raise CommandError(_("--at:不是 ISO 格式的日期时间:%(value)s") % {"value": repr(value)}) from exc
     if at.tzinfo is None:
         at = at.replace(tzinfo=TZ)
     return at
+
+
+class TranslatedHelpCommand(BaseCommand):
+    """A command whose `help` is a lazy translation. argparse runs a regex over the description,
+    which fails on a lazy string (`--help` raised TypeError): translate it when the parser is built."""
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        self.help = str(self.help)
+        return super().create_parser(prog_name, subcommand, **kwargs)

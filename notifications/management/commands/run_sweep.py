@@ -1,15 +1,16 @@
-from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from notifications import services
 
-from ._common import parse_at
+from ._common import TranslatedHelpCommand, parse_at
 
 
-class Command(BaseCommand):
-    help = "Run one reminder-and-escalation sweep now (or --at a moment) and send its mail inline."
+class Command(TranslatedHelpCommand):
+    help = gettext_lazy("立即(或按 --at 指定的时刻)执行一次到期提醒与督办扫描,并直接发送邮件")
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--at", help="the moment to sweep as, e.g. '2026-03-02 08:00' (Asia/Shanghai)")
+        parser.add_argument("--at", help=gettext_lazy("按此时刻扫描,例如 '2026-03-02 08:00'(北京时间)"))
 
     def handle(self, *args, at=None, **options) -> None:
         sender = services.InlineSender()
@@ -18,6 +19,11 @@ class Command(BaseCommand):
         finally:
             sender.close()
         self.stdout.write(
-            f"recorded {result.recorded}, sent {sender.result.sent}, failed {sender.result.failed}, "
-            f"re-queued {result.requeued}"
+            _("已记录 %(recorded)d 条,已发送 %(sent)d 条,失败 %(failed)d 条,重新排队 %(requeued)d 条")
+            % {
+                "recorded": result.recorded,
+                "sent": sender.result.sent,
+                "failed": sender.result.failed,
+                "requeued": result.requeued,
+            }
         )

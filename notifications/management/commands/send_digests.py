@@ -1,15 +1,16 @@
-from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from notifications import services
 
-from ._common import parse_at
+from ._common import TranslatedHelpCommand, parse_at
 
 
-class Command(BaseCommand):
-    help = "Record and send the weekly digests due now (or --at a moment), inline."
+class Command(TranslatedHelpCommand):
+    help = gettext_lazy("立即(或按 --at 指定的时刻)记录并直接发送到期的每周摘要")
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--at", help="the moment to run as, e.g. '2026-03-02 08:00' (Asia/Shanghai)")
+        parser.add_argument("--at", help=gettext_lazy("按此时刻执行,例如 '2026-03-02 08:00'(北京时间)"))
 
     def handle(self, *args, at=None, **options) -> None:
         sender = services.InlineSender()
@@ -17,4 +18,7 @@ class Command(BaseCommand):
             result = services.digests_run(at=parse_at(at), on_recorded=sender)
         finally:
             sender.close()
-        self.stdout.write(f"recorded {result.recorded}, sent {sender.result.sent}, failed {sender.result.failed}")
+        self.stdout.write(
+            _("已记录 %(recorded)d 条,已发送 %(sent)d 条,失败 %(failed)d 条")
+            % {"recorded": result.recorded, "sent": sender.result.sent, "failed": sender.result.failed}
+        )
