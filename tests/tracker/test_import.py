@@ -145,3 +145,13 @@ def test_demo_data_is_idempotent(db):
     coordinator = User.objects.get(username="demo-coordinator")
     jinan = PolicyDocument.objects.get(jurisdiction__name="济南市")
     assert Task.objects.visible_to(coordinator).filter(document=jinan).count() == jinan.tasks.count()
+
+
+@pytest.mark.parametrize(
+    "command", ["parse_policy", "import_policy", "load_directory", "demo_data", "run_sweep", "send_digests"]
+)
+def test_every_command_prints_its_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        call_command(command, "--help")
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip()

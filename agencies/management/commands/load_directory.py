@@ -1,16 +1,17 @@
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from agencies.management.base import TranslatedHelpCommand
 from agencies.services import DirectoryError, directory_load_file
 
 DEFAULT_DIRECTORY = Path(settings.BASE_DIR) / "fixtures" / "directory"
 
 
-class Command(BaseCommand):
+class Command(TranslatedHelpCommand):
     help = gettext_lazy("载入单位名录(行政区、单位、别名、集合名称);可重复运行")
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -2,15 +2,16 @@ import json
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext_lazy
 
+from agencies.management.base import TranslatedHelpCommand
 from measures.parsing import ParseError, parse_document
 from measures.readers import ReadError, read_document
 from measures.services import parse_error_reason
 
 
-class Command(BaseCommand):
+class Command(TranslatedHelpCommand):
     help = gettext_lazy("解析政策文件并按抽取规范输出 JSON(不写数据库)")
     requires_system_checks = []
 

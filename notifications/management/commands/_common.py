@@ -1,6 +1,6 @@
 import datetime
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,12 +18,3 @@ def parse_at(value: str | None) -> datetime.datetime:
     if at.tzinfo is None:
         at = at.replace(tzinfo=TZ)
     return at
-
-
-class TranslatedHelpCommand(BaseCommand):
-    """A command whose `help` is a lazy translation. argparse runs a regex over the description,
-    which fails on a lazy string (`--help` raised TypeError): translate it when the parser is built."""
-
-    def create_parser(self, prog_name, subcommand, **kwargs):
-        self.help = str(self.help)
-        return super().create_parser(prog_name, subcommand, **kwargs)

@@ -1,9 +1,10 @@
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from agencies.management.base import TranslatedHelpCommand
 from notifications import services
 
-from ._common import TranslatedHelpCommand, parse_at
+from ._common import parse_at
 
 
 class Command(TranslatedHelpCommand):

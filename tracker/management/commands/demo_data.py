@@ -3,12 +3,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from agencies.management.base import TranslatedHelpCommand
 from agencies.models import Agency, Jurisdiction, User
 from measures.models import PolicyDocument
 from measures.services import DocumentImportError, document_preview_file
@@ -39,7 +40,7 @@ def _fallback_coordinator(jurisdiction: Jurisdiction) -> Agency | None:
     return Agency.objects.filter(jurisdiction=jurisdiction, name__in=names).first()
 
 
-class Command(BaseCommand):
+class Command(TranslatedHelpCommand):
     help = gettext_lazy("载入演示数据:单位名录、五份示例文件和演示用户;可重复运行")
 
     def handle(self, *args, **options) -> None:

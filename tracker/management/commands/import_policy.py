@@ -2,10 +2,11 @@
 # one way (agencies ← measures ← tracker).
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from agencies.management.base import TranslatedHelpCommand
 from agencies.models import Agency, Jurisdiction
 from agencies.resolve import Match
 from measures.models import MeasureAgency
@@ -13,7 +14,7 @@ from measures.services import DocumentImportError, ImportPreview, document_previ
 from tracker.services import document_import
 
 
-class Command(BaseCommand):
+class Command(TranslatedHelpCommand):
     help = gettext_lazy("导入政策文件:解析、匹配单位,并在一个事务中创建文件、措施、任务和责任分工")
 
     def add_arguments(self, parser: CommandParser) -> None:
