@@ -217,6 +217,12 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=None, help="default: tasks / 20")
     parser.add_argument("--db", default="bench_notifications")
     parser.add_argument("--no-send", action="store_true", help="time the sweeps only (no SMTP, no digests)")
+    parser.add_argument(
+        "--workers", type=int, default=4, help="SMTP sessions (threads) of the inline sender; 1 = the commands"
+    )
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the data of an earlier run in --db; only empty the ledger"
+    )
     args = parser.parse_args()
     agencies = args.agencies or max(COORDINATING + 10, args.tasks // 50)
     users = args.users or max(2 * COORDINATING + 10, args.tasks // 20)
@@ -239,7 +245,8 @@ def main() -> None:
     )
     try:
         print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
-        recreate_database(args.db)
+        if not args.reuse:
+            recreate_database(args.db)
         import django
 
         django.setup()
@@ -248,16 +255,21 @@ def main() -> None:
 
         call_command("migrate", verbosity=0)
         print(f"PostgreSQL: {connection.cursor().connection.info.server_version}")
-        t0 = time.perf_counter()
-        counts = generate(dsn, tasks=args.tasks, agencies=agencies, users=users)
-        print(f"generated in {time.perf_counter() - t0:.1f} s: {counts}", flush=True)
-        run(args.tasks, send=not args.no_send)
+        if args.reuse:
+            with connection.cursor() as cursor:
+                cursor.execute("TRUNCATE notifications_notification")
+                cursor.execute("VACUUM ANALYZE notifications_notification")
+        else:
+            t0 = time.perf_counter()
+            counts = generate(dsn, tasks=args.tasks, agencies=agencies, users=users)
+            print(f"generated in {time.perf_counter() - t0:.1f} s: {counts}", flush=True)
+        run(args.tasks, send=not args.no_send, workers=args.workers)
     finally:
         sink.terminate()
         sink.wait(10)
 
 
-def run(tasks: int, *, send: bool = True) -> None:
+def run(tasks: int, *, send: bool = True, workers: int = 1) -> None:
     from notifications import services
     from notifications.models import Notification
 
@@ -270,7 +282,7 @@ def run(tasks: int, *, send: bool = True) -> None:
         return f"recorded {result.recorded}"
 
     def send_pending() -> str:
-        sender = services.InlineSender()
+        sender = services.InlineSender(workers=workers)
         last = 0
         while True:
             ids = list(
@@ -286,7 +298,7 @@ def run(tasks: int, *, send: bool = True) -> None:
         return f"sent {sender.result.sent}, failed {sender.result.failed}"
 
     def digests() -> str:
-        sender = services.InlineSender()
+        sender = services.InlineSender(workers=workers)
         result = services.digests_run(at=AT, on_recorded=sender)
         sender.close()
         recorded["digests"] = sender.result.sent
@@ -296,11 +308,11 @@ def run(tasks: int, *, send: bool = True) -> None:
     if not send:
         measure("sweep again (steady state, nothing new)", lambda: f"recorded {services.sweep_run(at=AT).recorded}")
         return
-    rows.append(measure("sweep: send to SMTP sink", send_pending))
+    rows.append(measure(f"sweep: send to SMTP sink ({workers} sessions)", send_pending))
     rows.append(
         measure("sweep again (steady state, nothing new)", lambda: f"recorded {services.sweep_run(at=AT).recorded}")
     )
-    rows.append(measure("digests: record + send to SMTP sink", digests))
+    rows.append(measure(f"digests: record + send ({workers} sessions)", digests))
     send = rows[1]["seconds"]
     digest = rows[3]["seconds"]
     print(f"sweep mails/s: {recorded['sweep'] / send:.0f}; digest mails/s: {recorded['digests'] / digest:.0f}")

@@ -8,6 +8,7 @@ import datetime
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
+from django.db import connection
 from django.db.models import Count, Q
 
 from agencies.models import Agency, User
@@ -153,9 +154,11 @@ def nudge_recipients(task_id: int, agency_id: int | None) -> list[int]:
 
 
 def digest_users(weekday: int, *, default_weekday: int, batch_size: int) -> Iterator[list[User]]:
-    """Active users with an address whose digest day is `weekday`, in primary-key batches.
+    """Active users with an address whose digest day is `weekday`, in batches, ordered by agency.
 
-    Users who never saved preferences get the default day."""
+    Users who never saved preferences get the default day. Agency order puts an agency's users in
+    the same batch (their digest is one computation and one rendering) without a cache that grows
+    with the province; one server-side cursor streams them, so the sort happens once."""
     condition = Q(notification_preference__digest_weekday=weekday, notification_preference__digest_enabled=True)
     if weekday == default_weekday:
         condition |= Q(notification_preference__isnull=True)
@@ -163,15 +166,16 @@ def digest_users(weekday: int, *, default_weekday: int, batch_size: int) -> Iter
         User.objects.filter(condition, is_active=True)
         .exclude(email="")
         .select_related("notification_preference")
-        .order_by("pk")
+        .order_by("agency_id", "pk")
     )
-    last = 0
-    while True:
-        batch = list(queryset.filter(pk__gt=last)[:batch_size])
-        if not batch:
-            return
+    batch: list[User] = []
+    for user in queryset.iterator(chunk_size=batch_size):
+        batch.append(user)
+        if len(batch) >= batch_size:
+            yield batch
+            batch = []
+    if batch:
         yield batch
-        last = batch[-1].pk
 
 
 def _task_rows(queryset) -> list[dict]:
@@ -203,32 +207,99 @@ def agency_ids_for(agency_id: int) -> list[int]:
 
 def staff_digest(agency_id: int, today: datetime.date, due_soon_days: int) -> dict:
     """What a staff user's weekly digest says about their agency; empty lists mean nothing to say."""
-    ids = agency_ids_for(agency_id)
-    tasks = Task.objects.for_agencies(ids).order_by("due_date", "pk")
-    overdue, overdue_count = _limited(tasks.overdue(on=today))
-    soon, soon_count = _limited(
-        tasks.open().filter(due_date__gte=today, due_date__lte=today + datetime.timedelta(days=due_soon_days))
-    )
-    missing = [
-        {
-            "round": row["round_id"],
-            "title": row["round__title"],
-            "due": row["round__due_date"].isoformat(),
-            "n": row["n"],
-        }
-        for row in RoundEntry.objects.filter(agency_id__in=ids, report__isnull=True, round__closed_at__isnull=True)
-        .values("round_id", "round__title", "round__due_date")
+    return staff_digests([agency_id], today, due_soon_days)[agency_id]
+
+
+def _reach(agency_ids: Iterable[int]) -> dict[int, list[int]]:
+    """agency id → the agency and the groups it belongs to (batch form of agency_ids_for)."""
+    reach = {a: [a] for a in agency_ids}
+    for member_id, group_id in Agency.members.through.objects.filter(to_agency_id__in=list(reach)).values_list(
+        "to_agency_id", "from_agency_id"
+    ):
+        reach[member_id].append(group_id)
+    return reach
+
+
+def staff_digests(agency_ids: Iterable[int], today: datetime.date, due_soon_days: int) -> dict[int, dict]:
+    """staff_digest for a batch of agencies in three queries, whatever the batch size.
+
+    Raw SQL for the task lists: for each agency (through its groups) the first DIGEST_LIST_LIMIT
+    overdue and due-soon tasks and their totals, with a window function, so only the rows the
+    mail shows come back. The ORM cannot express "per reaching agency" on one queryset."""
+    from measures.models import Measure
+
+    reach = _reach(agency_ids)
+    if not reach:
+        return {}
+    pairs = [(viewer, agency) for viewer, agencies in reach.items() for agency in agencies]
+    q = connection.ops.quote_name
+    open_statuses = sorted(OPEN)
+    sql = f"""
+        WITH reach (viewer, agency) AS (VALUES {", ".join(["(%s, %s)"] * len(pairs))}),
+        hits AS (
+            SELECT DISTINCT r.viewer, t.id, t.due_date, t.status, t.measure_id,
+                   CASE WHEN t.due_date < %s THEN 0 ELSE 1 END AS bucket
+            FROM reach r
+            JOIN {q(Assignment._meta.db_table)} a ON a.agency_id = r.agency
+            JOIN {q(Task._meta.db_table)} t ON t.id = a.task_id
+            WHERE t.status IN ({", ".join(["%s"] * len(open_statuses))}) AND t.due_date <= %s
+        ),
+        ranked AS (
+            SELECT hits.*,
+                   ROW_NUMBER() OVER (PARTITION BY viewer, bucket ORDER BY due_date, id) AS rn,
+                   COUNT(*) OVER (PARTITION BY viewer, bucket) AS total
+            FROM hits
+        )
+        SELECT r.viewer, r.bucket, r.total, r.id, m.ref, m.title, m.text, r.due_date, r.status
+        FROM ranked r JOIN {q(Measure._meta.db_table)} m ON m.id = r.measure_id
+        WHERE r.rn <= %s
+        ORDER BY r.viewer, r.bucket, r.rn
+    """
+    params: list = [v for pair in pairs for v in pair]
+    params += [today, *open_statuses, today + datetime.timedelta(days=due_soon_days), DIGEST_LIST_LIMIT]
+    lists: dict[int, tuple[list[dict], list[dict]]] = {a: ([], []) for a in reach}
+    totals: dict[tuple[int, int], int] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for viewer, bucket, total, pk, ref, title, text, due, status in cursor.fetchall():
+            if isinstance(due, str):  # SQLite hands raw SQL dates back as text
+                due = datetime.date.fromisoformat(due)
+            totals[viewer, bucket] = total
+            lists[viewer][bucket].append(
+                {"id": pk, "ref": ref, "title": title or text[:60], "due": due.isoformat(), "status": status}
+            )
+    missing: dict[int, dict[int, dict]] = defaultdict(dict)
+    everyone = {a for agencies in reach.values() for a in agencies}
+    entries = (
+        RoundEntry.objects.filter(agency_id__in=everyone, report__isnull=True, round__closed_at__isnull=True)
+        .values("agency_id", "round_id", "round__title", "round__due_date")
         .annotate(n=Count("pk"))
-        .order_by("round__due_date", "round_id")[:DIGEST_LIST_LIMIT]
-    ]
-    return {
-        "audience": "staff",
-        "overdue": overdue,
-        "overdue_count": overdue_count,
-        "due_soon": soon,
-        "due_soon_count": soon_count,
-        "missing": missing,
-    }
+    )
+    by_agency: dict[int, list[dict]] = defaultdict(list)
+    for row in entries:
+        by_agency[row["agency_id"]].append(row)
+    result: dict[int, dict] = {}
+    for viewer, agencies in reach.items():
+        rounds = missing[viewer]
+        for agency in agencies:
+            for row in by_agency.get(agency, []):
+                entry = rounds.setdefault(
+                    row["round_id"],
+                    {"round": row["round_id"], "title": row["round__title"],
+                     "due": row["round__due_date"].isoformat(), "n": 0},
+                )  # fmt: skip
+                entry["n"] += row["n"]
+        overdue, soon = lists[viewer]
+        result[viewer] = {
+            "audience": "staff",
+            "overdue": overdue,
+            "overdue_count": totals.get((viewer, 0), 0),
+            "due_soon": soon,
+            "due_soon_count": totals.get((viewer, 1), 0),
+            "missing": sorted(rounds.values(), key=lambda r: (r["due"], r["round"]))[:DIGEST_LIST_LIMIT],
+        }
+        del missing[viewer]
+    return result
 
 
 def overseen_documents(user: User) -> list[int]:

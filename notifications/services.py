@@ -8,10 +8,12 @@ Exactly once, in three steps:
    `run_sweep` during a scheduled one) each row is owned by exactly one of them.
 2. *Enqueue after commit.* The owner hands the new ids to `on_recorded` through
    `transaction.on_commit`, so a worker never looks for a row that is not committed yet.
-3. *Claim, send, mark.* `notification_send` moves the row pending → sending with a conditional
-   UPDATE and goes on only if that changed one row; it sends, then marks it sent at once. A
-   failure puts it back to pending with a later `next_attempt_at` (exponential backoff), or
-   failed after NOTIFY_MAX_ATTEMPTS, with the error kept on the row.
+3. *Claim, send, mark.* `notifications_send` takes a chunk of ids (one Celery message each) and
+   moves them pending → sending with one conditional UPDATE … RETURNING; it goes on only with the
+   rows that UPDATE changed. It sends them over one SMTP session and marks each sent straight
+   after the server accepted it. A failure puts only that row back to pending with a later
+   `next_attempt_at` (exponential backoff), or failed after NOTIFY_MAX_ATTEMPTS, with the error
+   kept on the row.
 
 Lost work comes back through `notifications_requeue`, run by every sweep: pending rows nobody
 picked up (Redis was down at enqueue time, a retry message was lost) and sending rows whose lease
@@ -20,13 +22,18 @@ picked up (Redis was down at enqueue time, a retry message was lost) and sending
 The one window left: a worker SIGKILLed after the SMTP server accepted a message (250 after
 DATA) and before the UPDATE to sent. Its row is re-sent when the lease runs out — at least once,
 not at most once, because losing a deadline reminder is worse than a rare duplicate. The window is
-the few microseconds between smtplib returning and the UPDATE (we mark sent straight after the
-server's reply, before closing the connection), the re-sent mail carries the same Message-ID, and
-the lease (30 min) is far above the SMTP timeout so a slow but live worker is never raced."""
+the few microseconds between smtplib returning and the UPDATE (we mark each row sent straight
+after the server's reply, before the next mail of the chunk), the re-sent mail carries the same
+Message-ID, and a slow but live worker is never raced: the lease (30 min) is far above the SMTP
+timeout, and a chunk hands its unsent rows back once half of its lease has gone."""
 
 import datetime
+import json
 import logging
-from collections.abc import Callable, Iterable, Sequence
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -48,6 +55,10 @@ K = Notification.Kind
 Status = Notification.Status
 
 OnRecorded = Callable[[list[int]], None]
+
+# Ids per send call (one Celery message, one claim, one SELECT): big enough to amortise the
+# queries, small enough that a killed worker strands few rows until their lease runs out.
+SEND_CHUNK_SIZE = 100
 
 
 @dataclass(frozen=True)
@@ -82,6 +93,8 @@ def notifications_insert(rows: Sequence[Row], *, now: datetime.datetime) -> list
     and that is exactly what decides who enqueues the send. Works on PostgreSQL and SQLite ≥ 3.35."""
     if not rows:
         return []
+    if connection.vendor == "postgresql":
+        return _insert_unnest(rows, now=now)
     meta = Notification._meta
     fields = [meta.get_field(c.removesuffix("_id") if c.endswith("_id") else c) for c in _COLUMNS]
     table = connection.ops.quote_name(meta.db_table)
@@ -90,7 +103,7 @@ def notifications_insert(rows: Sequence[Row], *, now: datetime.datetime) -> list
         connection.ops.quote_name(meta.get_field(f).column) for f in ("target", "kind", "period", "recipient")
     )
     ids: list[int] = []
-    # 400 rows x 13 columns stays under SQLite's and psycopg's parameter limits.
+    # 400 rows x 13 columns stays under SQLite's parameter limit.
     for start in range(0, len(rows), 400):
         chunk = rows[start : start + 400]
         params: list = []
@@ -100,6 +113,52 @@ def notifications_insert(rows: Sequence[Row], *, now: datetime.datetime) -> list
             params.extend(f.get_db_prep_save(v, connection) for f, v in zip(fields, values, strict=True))
         placeholders = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(chunk))
         sql = f"INSERT INTO {table} ({columns}) VALUES {placeholders} ON CONFLICT ({key}) DO NOTHING RETURNING id"
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            ids.extend(r[0] for r in cursor.fetchall())
+    return ids
+
+
+def _insert_unnest(rows: Sequence[Row], *, now: datetime.datetime) -> list[int]:
+    """PostgreSQL: one column array per parameter, whatever the number of rows. A VALUES list of
+    thousands of placeholders spends more time being parsed on the client than inserted; this
+    statement is the same text every time. The sweep's rows of one task share one `data` dict, so
+    each is serialised once."""
+    meta = Notification._meta
+    table = connection.ops.quote_name(meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(meta.get_field(c.removesuffix("_id")).column) for c in _COLUMNS)
+    key = ", ".join(
+        connection.ops.quote_name(meta.get_field(f).column) for f in ("target", "kind", "period", "recipient")
+    )
+    sql = (
+        f"INSERT INTO {table} ({columns}) "
+        "SELECT u.recipient, u.kind, u.target, u.period, u.task, u.round, u.data::jsonb, %s, 0, '', %s, '', %s "
+        "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::bigint[], %s::bigint[], %s::text[]) "
+        "AS u (recipient, kind, target, period, task, round, data) "
+        f"ON CONFLICT ({key}) DO NOTHING RETURNING id"
+    )
+    ids: list[int] = []
+    for start in range(0, len(rows), 5000):
+        chunk = rows[start : start + 5000]
+        dumped: dict[int, str] = {}
+        data = []
+        for row in chunk:
+            text = dumped.get(id(row.data))
+            if text is None:
+                text = dumped[id(row.data)] = json.dumps(row.data)
+            data.append(text)
+        params = [
+            Status.PENDING,
+            now,
+            now,
+            [r.recipient_id for r in chunk],
+            [str(r.kind) for r in chunk],
+            [r.target for r in chunk],
+            [r.period for r in chunk],
+            [r.task_id for r in chunk],
+            [r.round_id for r in chunk],
+            data,
+        ]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             ids.extend(r[0] for r in cursor.fetchall())
@@ -172,8 +231,10 @@ def _lead_names(task_ids: Iterable[int]) -> dict[int, list[str]]:
     return names
 
 
-def _round_rows(today: datetime.date, config: schedule.Config) -> list[Row]:
-    rows: list[Row] = []
+def _round_batches(today: datetime.date, config: schedule.Config) -> Iterator[list[Row]]:
+    """Rows owed for open rounds, one list per round: a province-wide round can owe tens of
+    thousands of rows, and holding every round's rows at once is what made the sweep's memory grow
+    with the data."""
     for round in selectors.rounds_due_between(*schedule.round_window(today, config)):
         stage = schedule.round_stage(round.due_date, today, config)
         if stage is None:
@@ -181,10 +242,13 @@ def _round_rows(today: datetime.date, config: schedule.Config) -> list[Row]:
         target = f"round:{round.pk}"
         if (target, stage.kind, stage.period) in selectors.recorded_keys([target], [stage.kind]):
             continue
-        for user_id, missing in selectors.round_missing_by_user(round.pk).items():
-            data = {"due": round.due_date.isoformat(), "days": (round.due_date - today).days, "missing": missing}
-            rows.append(Row(user_id, stage.kind, target, stage.period, round_id=round.pk, data=data))
-    return rows
+        data_base = {"due": round.due_date.isoformat(), "days": (round.due_date - today).days}
+        rows = [
+            Row(user_id, stage.kind, target, stage.period, round_id=round.pk, data={**data_base, "missing": missing})
+            for user_id, missing in selectors.round_missing_by_user(round.pk).items()
+        ]
+        if rows:
+            yield rows
 
 
 def sweep_run(*, at: datetime.datetime, on_recorded: OnRecorded | None = None) -> RunResult:
@@ -199,7 +263,8 @@ def sweep_run(*, at: datetime.datetime, on_recorded: OnRecorded | None = None) -
     for batch in selectors.tasks_due_between(start, end, batch_size=settings.NOTIFY_BATCH_SIZE):
         rows = _task_batch_rows(batch, today, config)
         result.recorded += _record(rows, now=now, on_recorded=on_recorded)
-    result.recorded += _record(_round_rows(today, config), now=now, on_recorded=on_recorded)
+    for rows in _round_batches(today, config):
+        result.recorded += _record(rows, now=now, on_recorded=on_recorded)
     result.requeued = notifications_requeue(now=now, on_ready=on_recorded)
     return result
 
@@ -256,8 +321,10 @@ def nudge_record(*, event: TaskEvent, on_recorded: OnRecorded | None) -> int:
 def digests_run(*, at: datetime.datetime, on_recorded: OnRecorded | None = None) -> RunResult:
     """Record this week's digest for every user whose digest day and hour have come at `at`.
 
-    Small batches of users; the content of an agency (or a set of coordinated documents) is
-    computed once per run and shared by its users. Nothing to say: no row, no email."""
+    Users come in batches ordered by agency; the content of an agency is computed for the whole
+    batch in a fixed number of queries and kept only while its users last (memory stays flat as
+    the province grows); that of a set of coordinated documents is computed once per run.
+    Nothing to say: no row, no email."""
     config = schedule.Config.from_settings()
     local = schedule.local_time(at)
     result = RunResult()
@@ -268,26 +335,27 @@ def digests_run(*, at: datetime.datetime, on_recorded: OnRecorded | None = None)
     now = timezone.now()
     staff_cache: dict[int, dict] = {}
     oversight_cache: dict[tuple[tuple[int, ...], bool], dict] = {}
-    agency_names: dict[int, str] = {}
     batches = selectors.digest_users(
         local.weekday(), default_weekday=Preference.Weekday.MONDAY, batch_size=min(500, settings.NOTIFY_BATCH_SIZE)
     )
     for users in batches:
         targets = [f"user:{u.pk}" for u in users]
         done = {t for t, _kind, _period in selectors.recorded_keys(targets, [K.DIGEST], periods=[week])}
-        missing_agencies = {u.agency_id for u in users if u.agency_id} - agency_names.keys()
-        agency_names.update(Agency.objects.filter(pk__in=missing_agencies).values_list("pk", "name"))
+        todo = [u for u in users if f"user:{u.pk}" not in done]
+        agencies = {u.agency_id for u in todo if u.agency_id}
+        agency_names = dict(Agency.objects.filter(pk__in=agencies).values_list("pk", "name"))
+        # Users are in agency order: only the last agency of the previous batch can come again.
+        staff_cache = {a: c for a, c in staff_cache.items() if a in agencies}
+        staff_agencies = {u.agency_id for u in todo if u.agency_id and u.role == User.Role.STAFF}
+        staff_cache.update(selectors.staff_digests(staff_agencies - staff_cache.keys(), today, config.due_soon_days))
         rows: list[Row] = []
-        for user in users:
-            target = f"user:{user.pk}"
-            if target in done:
-                continue
+        for user in todo:
             content = _digest_content(user, today, config, staff_cache, oversight_cache)
             if content is None or not selectors.digest_has_news(content):
                 continue
             data = {**content, "week": week, "agency": agency_names.get(user.agency_id, ""),
                     "due_soon_days": config.due_soon_days}  # fmt: skip
-            rows.append(Row(user.pk, K.DIGEST, target, week, data=data))
+            rows.append(Row(user.pk, K.DIGEST, f"user:{user.pk}", week, data=data))
         result.recorded += _record(rows, now=now, on_recorded=on_recorded)
     return result
 
@@ -320,6 +388,20 @@ class Outcome:
     FAILED = "failed"
 
 
+@dataclass
+class SendResult:
+    """What one `notifications_send` call did, by row id."""
+
+    outcomes: dict[int, str] = field(default_factory=dict)
+    # Rows put back to pending after a failed attempt → seconds until they may be tried again.
+    retry_in: dict[int, int] = field(default_factory=dict)
+    # Claimed rows handed back unsent because the claim's lease was running out (see below).
+    released: list[int] = field(default_factory=list)
+
+    def count(self, *outcomes: str) -> int:
+        return sum(1 for o in self.outcomes.values() if o in outcomes)
+
+
 def _wants_email(notification: Notification, preference: Preference) -> bool:
     if not notification.recipient.email or not notification.recipient.is_active:
         return False
@@ -328,59 +410,166 @@ def _wants_email(notification: Notification, preference: Preference) -> bool:
     return preference.email_reminders
 
 
-def notification_send(*, notification_id: int, connection=None) -> tuple[str, int]:
-    """Claim one pending row, send its email, mark it. Returns (outcome, seconds until a retry).
+def _sql_ids(ids: Sequence[int]) -> str:
+    return ", ".join(["%s"] * len(ids))
 
-    Safe to call twice or concurrently for the same id: only the caller whose claim changed the
-    row goes on."""
-    now = timezone.now()
-    claimed = Notification.objects.filter(pk=notification_id, status=Status.PENDING).update(
-        status=Status.SENDING,
-        attempts=F("attempts") + 1,
-        next_attempt_at=now + datetime.timedelta(seconds=settings.NOTIFY_LEASE_SECONDS),
+
+def _claim(ids: Sequence[int], *, now: datetime.datetime) -> list[int]:
+    """pending → sending for those of `ids` still pending, in one statement; returns the claimed ids.
+
+    The conditional UPDATE is the whole lock: of two workers given the same id, one gets it back."""
+    if not ids:
+        return []
+    table = connection.ops.quote_name(Notification._meta.db_table)
+    lease_until = now + datetime.timedelta(seconds=settings.NOTIFY_LEASE_SECONDS)
+    field = Notification._meta.get_field("next_attempt_at")
+    sql = (
+        f"UPDATE {table} SET status = %s, attempts = attempts + 1, next_attempt_at = %s "
+        f"WHERE id IN ({_sql_ids(ids)}) AND status = %s RETURNING id"
     )
-    if claimed != 1:
-        return Outcome.SKIPPED, 0
-    notification = Notification.objects.select_related(
-        "recipient", "recipient__notification_preference", "task__measure", "round"
-    ).get(pk=notification_id)
-    user = notification.recipient
-    try:
-        preference = user.notification_preference
-    except Preference.DoesNotExist:
-        preference = Preference.defaults(user)
-    mine = Notification.objects.filter(pk=notification_id, status=Status.SENDING)
-    if not _wants_email(notification, preference):
-        mine.update(status=Status.IN_APP, sent_at=timezone.now(), last_error="")
-        return Outcome.IN_APP, 0
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [Status.SENDING, field.get_db_prep_save(lease_until, connection), *ids, Status.PENDING])
+        return [row[0] for row in cursor.fetchall()]
+
+
+class _Marker:
+    """The one UPDATE after the SMTP server accepted a message, as a fixed raw statement: it runs
+    once per mail in the SIGKILL window, so it should cost one round trip and nothing more."""
+
+    def __init__(self) -> None:
+        table = connection.ops.quote_name(Notification._meta.db_table)
+        self._sent = (
+            f"UPDATE {table} SET status = %s, sent_at = %s, subject = %s, last_error = '' WHERE id = %s AND status = %s"
+        )
+        self._field = Notification._meta.get_field("sent_at")
+
+    def sent(self, pk: int, subject: str) -> None:
+        now = self._field.get_db_prep_save(timezone.now(), connection)
+        with connection.cursor() as cursor:
+            cursor.execute(self._sent, [Status.SENT, now, subject[:255], pk, Status.SENDING])
+
+
+def _release(ids: Sequence[int]) -> None:
+    """Hand claimed but unattempted rows back (the claim counted an attempt that never happened)."""
+    Notification.objects.filter(pk__in=list(ids), status=Status.SENDING).update(
+        status=Status.PENDING, attempts=F("attempts") - 1, next_attempt_at=timezone.now()
+    )
+
+
+def _fail(notification: Notification, exc: Exception) -> tuple[str, int]:
+    attempts = notification.attempts
+    delay = schedule.retry_delay(
+        attempts, base=settings.NOTIFY_RETRY_BASE_SECONDS, cap=settings.NOTIFY_RETRY_MAX_SECONDS
+    )
+    give_up = attempts >= settings.NOTIFY_MAX_ATTEMPTS
+    Notification.objects.filter(pk=notification.pk, status=Status.SENDING).update(
+        status=Status.FAILED if give_up else Status.PENDING,
+        last_error=f"{type(exc).__name__}: {exc}"[:2000],
+        next_attempt_at=timezone.now() + datetime.timedelta(seconds=delay),
+    )
+    log.warning("notification %s attempt %d failed: %s", notification.pk, attempts, exc)
+    return (Outcome.FAILED, 0) if give_up else (Outcome.RETRY, delay)
+
+
+def notifications_send(*, notification_ids: Sequence[int], connection=None) -> SendResult:
+    """Claim a chunk of pending rows, render them, send them over one SMTP connection, mark each.
+
+    Exactly once, as for a single row: one conditional UPDATE … RETURNING claims the chunk (ids
+    someone else holds come back SKIPPED); one SELECT reads the claimed rows with what the
+    templates need; then each mail is handed to the server and its row marked sent by its own
+    UPDATE straight after the server's 250, so the SIGKILL window stays one statement per mail.
+    A failed mail puts only its row back for a retry (or failed), and the connection is renewed.
+
+    The lease was taken for the whole chunk at claim time. A slow server could make a long chunk
+    outlive it, and then a sweep would hand the rest to another worker while this one still
+    sends; so once half the lease has gone, the unsent rest is released (back to pending) and
+    returned in `released` for the caller to enqueue again.
+
+    Safe to call twice or concurrently for the same ids: only the caller whose claim changed a row
+    goes on with it. `connection`: an open Django mail connection to reuse (the caller closes it);
+    without one, a connection is opened for this chunk and closed after it."""
+    result = SendResult()
+    ids = list(dict.fromkeys(notification_ids))
+    if not ids:
+        return result
+    started = time.monotonic()
+    claimed = _claim(ids, now=timezone.now())
+    result.outcomes = {pk: Outcome.SKIPPED for pk in ids}
+    if not claimed:
+        return result
+    rows = list(
+        Notification.objects.select_related("recipient", "recipient__notification_preference", "task__measure", "round")
+        .filter(pk__in=claimed)
+        .order_by("pk")
+    )
+    to_send: list[tuple[Notification, Preference]] = []
+    in_app: list[int] = []
+    for notification in rows:
+        try:
+            preference = notification.recipient.notification_preference
+        except Preference.DoesNotExist:
+            preference = Preference.defaults(notification.recipient)
+        if _wants_email(notification, preference):
+            to_send.append((notification, preference))
+        else:
+            in_app.append(notification.pk)
+    if in_app:
+        Notification.objects.filter(pk__in=in_app, status=Status.SENDING).update(
+            status=Status.IN_APP, sent_at=timezone.now(), last_error=""
+        )
+        result.outcomes.update(dict.fromkeys(in_app, Outcome.IN_APP))
+    if not to_send:
+        return result
+    deadline = started + settings.NOTIFY_LEASE_SECONDS / 2
     own_connection = connection is None
-    try:
-        if own_connection:
-            connection = get_connection(timeout=settings.NOTIFY_SMTP_TIMEOUT)
-        message = emails.build(notification, preference=preference, connection=connection)
-        if own_connection:
-            connection.open()
-        message.send()
-    except Exception as exc:  # SMTP refusals, timeouts, a broken template: all retried, then visible
-        attempts = notification.attempts
-        delay = schedule.retry_delay(
-            attempts, base=settings.NOTIFY_RETRY_BASE_SECONDS, cap=settings.NOTIFY_RETRY_MAX_SECONDS
-        )
-        give_up = attempts >= settings.NOTIFY_MAX_ATTEMPTS
-        mine.update(
-            status=Status.FAILED if give_up else Status.PENDING,
-            last_error=f"{type(exc).__name__}: {exc}"[:2000],
-            next_attempt_at=timezone.now() + datetime.timedelta(seconds=delay),
-        )
-        log.warning("notification %s attempt %d failed: %s", notification_id, attempts, exc)
-        if own_connection and connection is not None:
-            _close_quietly(connection)
-        return (Outcome.FAILED, 0) if give_up else (Outcome.RETRY, delay)
-    # Marked straight after the server accepted, before QUIT: the SIGKILL window is this statement.
-    mine.update(status=Status.SENT, sent_at=timezone.now(), subject=message.subject[:255], last_error="")
     if own_connection:
-        _close_quietly(connection)
-    return Outcome.SENT, 0
+        connection = get_connection(timeout=settings.NOTIFY_SMTP_TIMEOUT)
+    marker = _Marker()
+    cache: dict = {}
+    try:
+        for index, (notification, preference) in enumerate(to_send):
+            if time.monotonic() > deadline:
+                result.released = [n.pk for n, _ in to_send[index:]]
+                _release(result.released)
+                for pk in result.released:
+                    del result.outcomes[pk]
+                log.warning("lease half gone: released %d unsent notifications", len(result.released))
+                break
+            try:
+                connection.open()  # nothing when open; a new session after a failure closed it
+            except Exception as exc:  # the server is unreachable: no point trying the rest now
+                for rest, _ in to_send[index:]:
+                    _failed(result, rest, exc)
+                break
+            try:
+                message = emails.build(notification, preference=preference, connection=connection, cache=cache)
+                connection.send_messages([message])
+            except Exception as exc:  # SMTP refusals, timeouts, a broken template: retried, then visible
+                _failed(result, notification, exc)
+                # The session may be broken after a refusal or a timeout: a fresh one for the next.
+                _close_quietly(connection)
+                continue
+            # Marked straight after the server accepted, before the next mail: the SIGKILL window
+            # is this statement.
+            marker.sent(notification.pk, message.subject)
+            result.outcomes[notification.pk] = Outcome.SENT
+    finally:
+        if own_connection:
+            _close_quietly(connection)
+    return result
+
+
+def _failed(result: SendResult, notification: Notification, exc: Exception) -> None:
+    outcome, delay = _fail(notification, exc)
+    result.outcomes[notification.pk] = outcome
+    if outcome == Outcome.RETRY:
+        result.retry_in[notification.pk] = delay
+
+
+def notification_send(*, notification_id: int, connection=None) -> tuple[str, int]:
+    """Claim one pending row, send its email, mark it. Returns (outcome, seconds until a retry)."""
+    result = notifications_send(notification_ids=[notification_id], connection=connection)
+    return result.outcomes.get(notification_id, Outcome.SKIPPED), result.retry_in.get(notification_id, 0)
 
 
 def _close_quietly(connection) -> None:
@@ -391,32 +580,92 @@ def _close_quietly(connection) -> None:
 
 
 class InlineSender:
-    """Sends recorded ids right away in this process over one SMTP connection: the management
-    commands and the benchmark use it instead of the broker."""
+    """Sends recorded ids right away in this process, in chunks over one SMTP connection: the
+    management commands and the benchmark use it instead of the broker.
 
-    def __init__(self) -> None:
+    `workers` > 1 sends from that many threads, each with its own SMTP session and database
+    connection, while the caller goes on recording: most of a mail's time is spent waiting for
+    the SMTP server and for the commit of its "sent" mark, and threads overlap those waits. The
+    per-row guarantees are those of `notifications_send`, whichever thread runs it. Threads need
+    committed rows (they read through their own connections), which on_commit callbacks are; a
+    bounded queue keeps memory flat when recording outruns sending. PostgreSQL only in practice:
+    SQLite takes a table lock per writer."""
+
+    def __init__(self, *, chunk_size: int = SEND_CHUNK_SIZE, workers: int = 1) -> None:
         self.result = RunResult()
+        self.chunk_size = chunk_size
+        self.workers = workers
         self._connection = None
+        self._lock = threading.Lock()
+        self._queue: queue.Queue | None = None
+        self._threads: list[threading.Thread] = []
+        self._error: BaseException | None = None
 
     def __call__(self, ids: list[int]) -> None:
-        if self._connection is None:
-            self._connection = get_connection(timeout=settings.NOTIFY_SMTP_TIMEOUT)
-            self._connection.open()
-        for pk in ids:
-            outcome, _ = notification_send(notification_id=pk, connection=self._connection)
-            if outcome in (Outcome.SENT, Outcome.IN_APP):
-                self.result.sent += 1
-            elif outcome in (Outcome.RETRY, Outcome.FAILED):
-                self.result.failed += 1
-                # The connection may be broken after a refusal: start a new one for the next mail.
-                self.close()
-                self._connection = get_connection(timeout=settings.NOTIFY_SMTP_TIMEOUT)
-                self._connection.open()
+        chunks = [ids[start : start + self.chunk_size] for start in range(0, len(ids), self.chunk_size)]
+        if self.workers <= 1:
+            for chunk in chunks:
+                self._connection = self._send_chunk(chunk, self._connection)
+            return
+        if self._queue is None:
+            self._queue = queue.Queue(maxsize=4 * self.workers)
+            self._threads = [threading.Thread(target=self._work, daemon=True) for _ in range(self.workers)]
+            for thread in self._threads:
+                thread.start()
+        for chunk in chunks:
+            if self._error is not None:
+                raise self._error
+            self._queue.put(chunk)
+
+    def _send_chunk(self, ids: list[int], mail_connection):
+        """Send one chunk (and whatever of it was released) on `mail_connection`; returns the
+        connection to use next (a new one after a failure)."""
+        pending = ids
+        while pending:
+            if mail_connection is None:
+                mail_connection = get_connection(timeout=settings.NOTIFY_SMTP_TIMEOUT)
+                mail_connection.open()
+            result = notifications_send(notification_ids=pending, connection=mail_connection)
+            failed = result.count(Outcome.RETRY, Outcome.FAILED)
+            with self._lock:
+                self.result.sent += result.count(Outcome.SENT, Outcome.IN_APP)
+                self.result.failed += failed
+            if failed:
+                # notifications_send closed the session it gave up on; start the next chunk afresh.
+                _close_quietly(mail_connection)
+                mail_connection = None
+            pending = result.released
+        return mail_connection
+
+    def _work(self) -> None:
+        from django.db import connections
+
+        mail_connection = None
+        try:
+            while (chunk := self._queue.get()) is not None:
+                try:
+                    if self._error is None:
+                        mail_connection = self._send_chunk(chunk, mail_connection)
+                except BaseException as exc:  # shown by close() in the caller's thread
+                    self._error = exc
+        finally:
+            if mail_connection is not None:
+                _close_quietly(mail_connection)
+            connections.close_all()
 
     def close(self) -> None:
+        if self._queue is not None:
+            for _ in self._threads:
+                self._queue.put(None)
+            for thread in self._threads:
+                thread.join()
+            self._queue, self._threads = None, []
         if self._connection is not None:
             _close_quietly(self._connection)
             self._connection = None
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
 
 
 # --- in-app --------------------------------------------------------------------------------

@@ -110,3 +110,31 @@ def test_headline_follows_viewer_language(world):
     n = digest_of(world.lead)
     with translation.override("zh-hans"):
         assert emails.headline(n).startswith("【每周摘要】")
+
+
+def test_staff_digest_through_a_group_lists_the_first_twenty_and_counts_all(world):
+    from tests.factories import AgencyFactory, AssignmentFactory, MeasureFactory, TaskFactory, UserFactory
+
+    group = AgencyFactory(name="各区县人民政府", kind="group")
+    district = AgencyFactory(name="历下区人民政府")
+    group.members.add(district)
+    user = UserFactory(username="district", agency=district)
+    document = world.task.document
+    overdue = []
+    for i in range(25):
+        task = TaskFactory(measure=MeasureFactory(document=document), due_date=DUE + datetime.timedelta(days=i % 5))
+        # Assigned to the group and, for some, to the district too: listed and counted once.
+        AssignmentFactory(task=task, agency=group, role="lead")
+        if i % 3 == 0:
+            AssignmentFactory(task=task, agency=district, role="support")
+        overdue.append(task)
+    soon = TaskFactory(measure=MeasureFactory(document=document), due_date=datetime.date(2026, 4, 20))
+    AssignmentFactory(task=soon, agency=district, role="lead")
+    Task.objects.filter(pk=overdue[0].pk).update(status=Task.Status.CLOSED)
+    digests()
+    data = digest_of(user).data
+    expected = sorted(overdue[1:], key=lambda t: (t.due_date, t.pk))
+    assert data["overdue_count"] == 24
+    assert [t["id"] for t in data["overdue"]] == [t.pk for t in expected[:20]]
+    assert (data["due_soon_count"], [t["id"] for t in data["due_soon"]]) == (1, [soon.pk])
+    assert data["due_soon"][0]["due"] == "2026-04-20" and data["agency"] == "历下区人民政府"

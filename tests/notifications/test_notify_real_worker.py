@@ -32,6 +32,10 @@ from tracker.models import Task
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
+# The worker's claim lease. A send chunk hands back its unsent rows once half of it has gone (see
+# services.notifications_send), so it must leave room for a few 1-second deliveries before that:
+# the SIGKILL test kills while a chunk is still claimed and in flight.
+LEASE_SECONDS = 8
 
 
 def _free_port() -> int:
@@ -148,7 +152,7 @@ def worker(sink, settings):
         "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": str(sink.port),
         "NOTIFY_SITE_URL": "https://tracker.example.gov.cn",
-        "NOTIFY_LEASE_SECONDS": "4",
+        "NOTIFY_LEASE_SECONDS": str(LEASE_SECONDS),
         "NOTIFY_RETRY_BASE_SECONDS": "1",
         "NOTIFY_RETRY_MAX_SECONDS": "4",
         "NOTIFY_SMTP_TIMEOUT": "3",
@@ -228,7 +232,7 @@ def test_sigkill_mid_batch_then_restart_delivers_each_once(sink, worker):
     assert statuses["sending"] >= 1, statuses  # claimed by a child that died mid-SMTP
     sink.delay = 0.1
     worker.start()
-    time.sleep(4.5)  # NOTIFY_LEASE_SECONDS in the worker: the dead claims expire
+    time.sleep(LEASE_SECONDS + 0.5)  # NOTIFY_LEASE_SECONDS in the worker: the dead claims expire
     result = _sweep()  # re-queues stale "sending" and unpicked "pending" rows
     assert result.recorded == 0 and result.requeued >= 1
     sink.wait_for(10, timeout=40)

@@ -3,6 +3,7 @@ import zoneinfo
 from io import StringIO
 
 import pytest
+from django.core.mail.backends import locmem
 from django.core.management import call_command
 
 from notifications import emails, services
@@ -253,3 +254,68 @@ def test_manual_nudge_becomes_notification(world, mailoutbox, django_capture_on_
     services.notification_send(notification_id=n.pk)
     message = mailoutbox[-1]
     assert message.to == ["support@example.org"] and "请本周内报送" in message.body and "市发展改革委" in message.body
+
+
+def test_chunk_failure_retries_only_that_row(world, mailoutbox, monkeypatch):
+    sweep(DUE - datetime.timedelta(days=7))
+    ids = sorted(Notification.objects.values_list("pk", flat=True))
+    real = locmem.EmailBackend.send_messages
+
+    def refuse_lead(self, messages):
+        if messages[0].to == ["lead@example.org"]:
+            raise ConnectionRefusedError("451 try later")
+        return real(self, messages)
+
+    monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", refuse_lead)
+    result = services.notifications_send(notification_ids=ids)
+    lead = Notification.objects.get(recipient=world.lead)
+    assert result.outcomes[lead.pk] == "retry" and list(result.retry_in) == [lead.pk]
+    assert (lead.status, lead.attempts) == ("pending", 1)
+    assert set(Notification.objects.exclude(pk=lead.pk).values_list("status", flat=True)) == {"sent"}
+    assert sorted(m.to[0] for m in mailoutbox) == ["lead2@example.org", "support@example.org"]
+    # The same ids again once the server recovers: the sent rows are skipped, the failed one goes out.
+    monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", real)
+    result = services.notifications_send(notification_ids=ids)
+    assert result.count("sent") == 1 and result.count("skipped") == 2
+    assert len(mailoutbox) == 3
+
+
+def test_chunk_hands_back_unsent_rows_when_half_the_lease_is_gone(world, mailoutbox, settings):
+    sweep(DUE - datetime.timedelta(days=7))
+    ids = sorted(Notification.objects.values_list("pk", flat=True))
+    settings.NOTIFY_LEASE_SECONDS = 0  # the lease is over before the first mail
+    result = services.notifications_send(notification_ids=ids)
+    assert result.released == ids and not mailoutbox
+    assert set(Notification.objects.values_list("status", "attempts")) == {("pending", 0)}
+    settings.NOTIFY_LEASE_SECONDS = 60
+    assert services.notifications_send(notification_ids=result.released).count("sent") == 3
+
+
+def test_same_content_rendered_once_per_chunk_with_own_links(world, mailoutbox, monkeypatch):
+    sweep(DUE - datetime.timedelta(days=7))
+    calls = []
+    render = emails.render
+    monkeypatch.setattr(emails, "render", lambda n, **kw: calls.append(n.pk) or render(n, **kw))
+    services.notifications_send(notification_ids=list(Notification.objects.values_list("pk", flat=True)))
+    assert len(calls) == 1 and len(mailoutbox) == 3
+    for message in mailoutbox:
+        user_id = Notification.objects.get(recipient__email=message.to[0]).recipient_id
+        token = message.extra_headers["List-Unsubscribe"].strip("<>").rstrip("/").rsplit("/", 1)[1]
+        assert emails.user_id_from_token(token) == user_id
+        assert f"?t={token}" in message.body and f"?t={token}" in message.alternatives[0][0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_inline_sender_with_several_sessions_sends_each_once(world, mailoutbox):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("threads writing at once: SQLite's shared in-memory test database locks the table")
+    sweep(DUE + datetime.timedelta(days=7))  # nudges are past; yellow escalations to coordinators
+    sweep(DUE - datetime.timedelta(days=7))
+    ids = list(Notification.objects.values_list("pk", flat=True))
+    sender = services.InlineSender(workers=2, chunk_size=1)
+    sender(ids)
+    sender.close()
+    assert sender.result.sent == len(ids) == len(mailoutbox)
+    assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
