@@ -124,4 +124,3 @@ def test_staff_cannot_see_rounds(world, client_for):
         document=world.task.document, user=world.coordinator, title="调度", due_date=timezone.localdate()
     )
     assert client_for("lead").get(reverse("pages:round", args=[round_.pk])).status_code == 403
-
