@@ -43,9 +43,12 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     serializer_class = NotificationSerializer
     pagination_class = InboxPagination
     filterset_fields = ["kind"]
+    queryset = Notification.objects.none()  # for the schema generator; requests use get_queryset()
 
     def get_queryset(self):
         # Scoped to the caller: someone else's notification is a 404, never a 403.
+        if not self.request.user.is_authenticated:
+            return Notification.objects.none()
         return selectors.inbox(self.request.user)
 
     @extend_schema(request=None, responses={200: NotificationSerializer})

@@ -171,3 +171,10 @@ def test_api_docs_use_local_assets(world):
     assert response.status_code == 200
     page = response.content.decode()
     assert "swagger-ui" in page and "cdn.jsdelivr" not in page
+
+
+def test_openapi_schema_generates_without_warnings(tmp_path):
+    from django.core.management import call_command
+
+    call_command("spectacular", "--fail-on-warn", "--validate", "--file", str(tmp_path / "schema.yaml"))
+    assert "/api/notifications/" in (tmp_path / "schema.yaml").read_text()
