@@ -15,11 +15,10 @@ from django.views.decorators.http import require_POST
 from measures.models import MeasureAgency
 from tracker import services as tracker_services
 from tracker.forms import AliasForm, NameMapForm, agency_choices
-from tracker.selectors import coordinated_documents, is_coordinator
+from tracker.selectors import coordinated_documents, directory_jurisdictions
 from tracker.views.common import coordinator_required, page, page_login_required
 
 from .models import Agency, AgencyAlias, Jurisdiction
-from .services import DirectoryError, alias_add
 
 PAGE_SIZE = 50
 # The queue shows this many distinct names at once; mapping them makes room for the next ones.
@@ -57,7 +56,7 @@ def directory(request: HttpRequest) -> HttpResponse:
             "kind": request.GET.get("kind", ""),
             "q": q,
             "query": query.urlencode(),
-            "can_edit": is_coordinator(request.user),
+            "editable": set(directory_jurisdictions(request.user).values_list("pk", flat=True)),
             "alias_form": AliasForm(),
         },
     )
@@ -66,13 +65,14 @@ def directory(request: HttpRequest) -> HttpResponse:
 @require_POST
 @coordinator_required
 def alias_create(request: HttpRequest, pk: int) -> HttpResponse:
-    agency = get_object_or_404(Agency, pk=pk)
+    # Another jurisdiction's agencies are not there for this user to change: 404, as for tasks.
+    agency = get_object_or_404(Agency, pk=pk, jurisdiction__in=directory_jurisdictions(request.user))
     form = AliasForm(request.POST)
     if form.is_valid():
         try:
-            alias_add(agency=agency, name=form.cleaned_data["name"])
-        except DirectoryError:
-            messages.error(request, _("“%(n)s”已是其他单位的别名") % {"n": form.cleaned_data["name"]})
+            tracker_services.directory_alias_add(user=request.user, agency=agency, name=form.cleaned_data["name"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
         else:
             messages.success(
                 request, _("已为%(a)s添加别名“%(n)s”") % {"a": agency.name, "n": form.cleaned_data["name"]}
@@ -118,7 +118,7 @@ def unknown_queue(request: HttpRequest) -> HttpResponse:
 @require_POST
 @coordinator_required
 def unknown_map(request: HttpRequest, jurisdiction: int) -> HttpResponse:
-    jurisdiction_obj = get_object_or_404(Jurisdiction, pk=jurisdiction)
+    jurisdiction_obj = get_object_or_404(directory_jurisdictions(request.user), pk=jurisdiction)
     form = NameMapForm(request.POST, jurisdiction=jurisdiction_obj)
     if not form.is_valid():
         messages.error(request, _("请选择对应单位或填写新建单位名称"))

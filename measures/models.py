@@ -138,15 +138,26 @@ class MeasureAgency(models.Model):
 
 
 class ImportDraft(models.Model):
-    """An uploaded document between its preview and its import: the decoded text and the choices
-    made so far. The preview is recomputed from it on every view, so mapping an unknown name (which
-    records an alias in the directory) shows up at once; nothing else is written until confirm."""
+    """An uploaded document between its upload and its import. The upload is read and parsed by a
+    Celery task (never inside the web request); the parse is kept here, and the preview resolves
+    it against the directory as it is now on every view, so mapping an unknown name (which
+    records an alias) shows up at once. Nothing else is written until confirm."""
+
+    class Status(models.TextChoices):
+        PARSING = "parsing", _("解析中")
+        READY = "ready", _("待确认")
+        FAILED = "failed", _("解析失败")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("上传人"), on_delete=models.CASCADE, related_name="+"
     )
     source_name = models.CharField(_("源文件"), max_length=255)
-    text = models.TextField(_("原文"))
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.PARSING)
+    # The uploaded bytes, until the parse has read them.
+    upload = models.BinaryField(_("上传内容"), null=True, blank=True)
+    error = models.TextField(_("解析失败原因"), blank=True)
+    text = models.TextField(_("原文"), blank=True)
+    parsed = models.JSONField(_("解析结果"), null=True, blank=True)
     jurisdiction = models.ForeignKey(
         Jurisdiction, verbose_name=_("行政区"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
@@ -159,6 +170,7 @@ class ImportDraft(models.Model):
         verbose_name = _("待导入文件")
         verbose_name_plural = _("待导入文件")
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "created_at"], name="importdraft_user_created_idx")]
 
     def __str__(self) -> str:
         return self.source_name

@@ -33,15 +33,21 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from docx.types import ProvidesStoryPart
 
-__all__ = ["ReadError", "ReadResult", "read_bytes", "read_document"]
+__all__ = ["ReadError", "ReadResult", "format_for", "read_bytes", "read_document"]
 
 MB = 1024 * 1024
 
 FORMATS = {".txt": "txt", ".docx": "docx", ".pdf": "pdf", ".html": "html", ".htm": "html"}
 
-# A .docx is a zip: refuse archives that would inflate far beyond the upload limit.
-DOCX_MAX_INFLATION = 20
+# What a real plan needs, with room to spare: the longest plans seen run to a few hundred thousand
+# characters, their Word XML to a few MB. Each limit is checked before the work it guards is
+# done (declared sizes before inflating, the page count before extracting), so a file that
+# would cost gigabytes is refused in milliseconds.
+TEXT_MAX_CHARS = 2_000_000
+DOCX_MAX_XML_BYTES = 16 * MB  # all XML parts together, as the zip declares them inflated
 DOCX_MAX_MEMBERS = 2000
+PDF_MAX_PAGES = 1000
+HTML_MAX_DEPTH = 200
 
 PDFTOTEXT_TIMEOUT_SECONDS = 60
 
@@ -85,7 +91,7 @@ def read_document(path: Path | str, *, max_bytes: int, name: str | None = None) 
     name when the stored path is a random one); it defaults to the path's file name."""
     path = Path(path)
     name = name or path.name
-    fmt = _format_for(name)
+    fmt = format_for(name)
     try:
         size = path.stat().st_size
         if not path.is_file():
@@ -107,7 +113,7 @@ def read_document(path: Path | str, *, max_bytes: int, name: str | None = None) 
 def read_bytes(data: bytes, *, name: str, max_bytes: int) -> ReadResult:
     """Read an upload held in memory, dispatching on the name's extension and checking the
     content's magic bytes agree with it."""
-    fmt = _format_for(name)
+    fmt = format_for(name)
     _check_size(name, len(data), max_bytes)
     return _read(bytes(data), name=name, fmt=fmt, max_bytes=max_bytes)
 
@@ -128,6 +134,7 @@ def _read(data: bytes, *, name: str, fmt: str, max_bytes: int) -> ReadResult:
         raise
     except RecursionError:  # absurdly nested markup
         raise ReadError(name, CORRUPT) from None
+    _check_chars(name, len(raw))
     text = _normalise(raw)
     if fmt in ("txt", "html"):
         text = _strip_trailing_page_chrome(text)
@@ -140,7 +147,8 @@ def _read(data: bytes, *, name: str, fmt: str, max_bytes: int) -> ReadResult:
 # Dispatch and guards
 
 
-def _format_for(name: str) -> str:
+def format_for(name: str) -> str:
+    """The reader a file name dispatches to; ReadError for a type no reader takes."""
     suffix = PurePath(name).suffix.lower()
     if suffix in FORMATS:
         return FORMATS[suffix]
@@ -151,6 +159,12 @@ def _format_for(name: str) -> str:
     else:
         reason = _("不支持的文件类型 %(suffix)s(支持 .txt .docx .pdf .html)")
     raise ReadError(name, reason % {"suffix": suffix})
+
+
+def _check_chars(name: str, count: int) -> None:
+    if count > TEXT_MAX_CHARS:
+        reason = _("文字过多(超过 %(limit)s 万字的上限),不像是一份实施方案") % {"limit": TEXT_MAX_CHARS // 10_000}
+        raise ReadError(name, reason)
 
 
 def _check_size(name: str, size: int, max_bytes: int) -> None:
@@ -373,13 +387,19 @@ def _read_docx(data: bytes, name: str, max_bytes: int) -> tuple[str, str | None]
             names = {m.filename for m in members}
     except Exception:
         raise ReadError(name, CORRUPT) from None
-    # zipfile never inflates a member past its declared size, so the declared sizes bound
-    # what python-docx can make us hold in memory.
-    inflated = sum(m.file_size for m in members)
-    if len(members) > DOCX_MAX_MEMBERS or inflated > DOCX_MAX_INFLATION * max_bytes:
-        reason = _("解压后内容过大(%(size).1f MB,%(count)d 个文件),疑似压缩炸弹") % {
-            "size": inflated / MB,
+    # zipfile never inflates a member past its declared size (it fails the read instead), so the
+    # declared sizes bound what python-docx can make us parse. Media (images) are never inflated.
+    xml = sum(m.file_size for m in members if m.filename.endswith((".xml", ".rels")))
+    if len(members) > DOCX_MAX_MEMBERS:
+        reason = _("压缩包内文件过多(%(count)d 个,上限 %(limit)d 个),疑似压缩炸弹") % {
             "count": len(members),
+            "limit": DOCX_MAX_MEMBERS,
+        }
+        raise ReadError(name, reason)
+    if xml > DOCX_MAX_XML_BYTES:
+        reason = _("解压后文字内容过大(%(size).1f MB,上限 %(limit)d MB),疑似压缩炸弹") % {
+            "size": xml / MB,
+            "limit": DOCX_MAX_XML_BYTES // MB,
         }
         raise ReadError(name, reason)
     if "word/document.xml" not in names:
@@ -432,7 +452,7 @@ def _read_pdf(data: bytes, name: str, max_bytes: int) -> tuple[str, str | None]:
     # upload was cut short, and pdfminer would happily return the first half of the text.
     if b"%%EOF" not in data[-1024:]:
         raise ReadError(name, _("文件已损坏或无法解析(文件不完整)"))
-    text, failure = _pdf_text_pdfplumber(data)
+    text, failure = _pdf_text_pdfplumber(data, name)
     if not text.strip():
         fallback = _pdf_text_pdftotext(data)
         if fallback is not None and fallback.strip():
@@ -443,11 +463,21 @@ def _read_pdf(data: bytes, name: str, max_bytes: int) -> tuple[str, str | None]:
     return text, None
 
 
-def _pdf_text_pdfplumber(data: bytes) -> tuple[str, Promise | None]:
+def _pdf_text_pdfplumber(data: bytes, name: str) -> tuple[str, Promise | None]:
     """The text page by page, and the (lazy) reason it failed (None when it did not)."""
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
-            pages = [page.extract_text() or "" for page in pdf.pages]
+            if len(pdf.pages) > PDF_MAX_PAGES:
+                raise ReadError(
+                    name, _("页数过多(%(n)d 页,上限 %(limit)d 页)") % {"n": len(pdf.pages), "limit": PDF_MAX_PAGES}
+                )
+            pages, chars = [], 0
+            for page in pdf.pages:
+                pages.append(page.extract_text() or "")
+                chars += len(pages[-1])
+                _check_chars(name, chars)  # stop extracting as soon as the text is too long
+    except ReadError:
+        raise
     except Exception as exc:
         if "Password" in type(exc).__name__ or "Encrypt" in type(exc).__name__:
             return "", ENCRYPTED
@@ -511,6 +541,7 @@ def _read_html(data: bytes, name: str, max_bytes: int) -> tuple[str, str | None]
     except Exception:
         raise ReadError(name, CORRUPT) from None
     root = soup.body or soup
+    _check_depth(root, name)
     for tag in root.find_all(_DROP_TAGS):
         tag.decompose()
     for comment in root.find_all(string=lambda s: isinstance(s, Comment)):
@@ -522,6 +553,16 @@ def _read_html(data: bytes, name: str, max_bytes: int) -> tuple[str, str | None]
     heading = _heading_before(main)
     body = _render_block(main)
     return (f"{heading}\n{body}" if heading else body), encoding
+
+
+def _check_depth(root: Tag, name: str) -> None:
+    """Rendering walks the tree recursively: refuse nesting no page needs before it starts."""
+    stack = [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > HTML_MAX_DEPTH:
+            raise ReadError(name, _("网页结构嵌套过深(超过 %(limit)d 层)") % {"limit": HTML_MAX_DEPTH})
+        stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tag))
 
 
 def _declared_charset(data: bytes) -> str | None:

@@ -18,9 +18,10 @@ from agencies.models import Agency, Jurisdiction
 from agencies.normalize import place_stem
 from agencies.resolve import AgencyIndex, Match, Resolution
 
+from .isolation import LimitExceeded, run_limited
 from .models import ImportDraft, Measure, MeasureAgency, MeasureTarget, PolicyDocument
 from .parsing import ParsedDocument, ParsedMeasure, ParseError, parse_document
-from .readers import ReadError, read_bytes, read_document
+from .readers import MB, ReadError, format_for, read_bytes, read_document
 
 
 class DocumentImportError(ValueError):
@@ -95,13 +96,49 @@ def _coordinator_choose(
     return None
 
 
-def document_preview_text(
-    *, text: str, source_name: str, jurisdiction: Jurisdiction | None = None, coordinator: Agency | None = None
-) -> ImportPreview:
+def _read_and_parse(source: bytes | Path, name: str, max_bytes: int) -> tuple[str, ParsedDocument]:
+    if isinstance(source, Path):
+        read = read_document(source, max_bytes=max_bytes, name=name)
+    else:
+        read = read_bytes(source, name=name, max_bytes=max_bytes)
+    return read.text, parse_document(read.text, name)
+
+
+def document_parse(*, source: bytes | Path, name: str) -> tuple[str, ParsedDocument]:
+    """Read and parse a file in a child process under the time and memory limits of the settings;
+    every failure is a DocumentImportError naming the file and the reason (or the limit)."""
     try:
-        parsed = parse_document(text, source_name)
+        return run_limited(
+            _read_and_parse,
+            source,
+            name,
+            settings.POLICY_MAX_BYTES,
+            seconds=settings.POLICY_PARSE_SECONDS,
+            memory_bytes=settings.POLICY_PARSE_MEMORY_MB * 1024 * 1024,
+        )
+    except ReadError as exc:
+        raise DocumentImportError(str(exc)) from exc
     except ParseError as exc:
-        raise DocumentImportError(f"{source_name}: {parse_error_reason(exc)}") from exc
+        raise DocumentImportError(f"{name}: {parse_error_reason(exc)}") from exc
+    except LimitExceeded as exc:
+        if exc.kind == "time":
+            reason = _("解析超过 %(n)d 秒的时限,已停止") % {"n": settings.POLICY_PARSE_SECONDS}
+        elif exc.kind == "memory":
+            reason = _("解析所需内存超过 %(n)d MB 的上限,已停止") % {"n": settings.POLICY_PARSE_MEMORY_MB}
+        else:
+            reason = _("解析进程意外退出")
+        raise DocumentImportError(f"{name}: {reason}") from exc
+
+
+def document_preview_parsed(
+    *,
+    text: str,
+    parsed: ParsedDocument,
+    source_name: str,
+    jurisdiction: Jurisdiction | None = None,
+    coordinator: Agency | None = None,
+) -> ImportPreview:
+    """A parse resolved against the directory as it is now; writes nothing."""
     jurisdiction = jurisdiction or jurisdiction_detect(text=text, issuer=parsed.issuer)
     if jurisdiction is None:
         reason = _("无法判断文件所属行政区,请指定行政区")
@@ -130,23 +167,10 @@ def document_preview_text(
 def document_preview_file(
     *, path: Path, jurisdiction: Jurisdiction | None = None, coordinator: Agency | None = None
 ) -> ImportPreview:
-    try:
-        read = read_document(path, max_bytes=settings.POLICY_MAX_BYTES)
-    except ReadError as exc:
-        raise DocumentImportError(str(exc)) from exc
-    return document_preview_text(
-        text=read.text, source_name=path.name, jurisdiction=jurisdiction, coordinator=coordinator
+    text, parsed = document_parse(source=path, name=path.name)
+    return document_preview_parsed(
+        text=text, parsed=parsed, source_name=path.name, jurisdiction=jurisdiction, coordinator=coordinator
     )
-
-
-def document_preview_upload(
-    *, data: bytes, name: str, jurisdiction: Jurisdiction | None = None, coordinator: Agency | None = None
-) -> ImportPreview:
-    try:
-        read = read_bytes(data, name=name, max_bytes=settings.POLICY_MAX_BYTES)
-    except ReadError as exc:
-        raise DocumentImportError(str(exc)) from exc
-    return document_preview_text(text=read.text, source_name=name, jurisdiction=jurisdiction, coordinator=coordinator)
 
 
 def _date(value: str | None) -> datetime.date | None:
@@ -221,29 +245,70 @@ DRAFT_MAX_AGE = datetime.timedelta(days=1)
 
 
 @transaction.atomic
-def import_draft_create(
-    *, user, data: bytes, name: str, jurisdiction: Jurisdiction | None = None
-) -> tuple[ImportDraft, ImportPreview]:
-    """Read and preview an upload, and keep its text for the preview → map → confirm pages.
-    Raises DocumentImportError (unreadable, wrong type, too large, no measure, no jurisdiction)
-    before anything is written."""
-    preview = document_preview_upload(data=data, name=name, jurisdiction=jurisdiction)
-    if not preview.parsed.measures:
-        reason = _("未找到任何措施")
+def import_draft_create(*, user, data: bytes, name: str, jurisdiction: Jurisdiction | None = None) -> ImportDraft:
+    """Keep an upload for parsing outside the request (measures.tasks.import_draft_parse, queued
+    once this transaction commits). Only what costs nothing is checked here: the type and the size."""
+    try:
+        format_for(name)
+    except ReadError as exc:
+        raise DocumentImportError(str(exc)) from exc
+    if len(data) > settings.POLICY_MAX_BYTES:
+        reason = _("文件过大(%(size).1f MB,上限 %(limit)s MB)") % {
+            "size": len(data) / MB,
+            "limit": f"{settings.POLICY_MAX_BYTES / MB:.3g}",
+        }
         raise DocumentImportError(f"{name}: {reason}")
     ImportDraft.objects.filter(user=user, created_at__lt=timezone.now() - DRAFT_MAX_AGE).delete()
-    draft = ImportDraft.objects.create(
-        user=user,
-        source_name=name[:255],
-        text=preview.text,
+    draft = ImportDraft.objects.create(user=user, source_name=name[:255], upload=data, jurisdiction=jurisdiction)
+    from .tasks import import_draft_enqueue  # the task module imports this one
+
+    transaction.on_commit(lambda: import_draft_enqueue(draft.pk))
+    return draft
+
+
+def import_draft_parse_run(*, draft_id: int) -> ImportDraft | None:
+    """Parse a waiting draft and keep the result, or the reason it failed. Safe to run twice (a
+    redelivered task finds the draft parsed and does nothing); None when there is nothing to do."""
+    draft = ImportDraft.objects.filter(pk=draft_id, status=ImportDraft.Status.PARSING).first()
+    if draft is None or draft.upload is None:
+        return None
+    try:
+        text, parsed = document_parse(source=bytes(draft.upload), name=draft.source_name)
+        if not parsed.measures:
+            reason = _("未找到任何措施")
+            raise DocumentImportError(f"{draft.source_name}: {reason}")
+        preview = document_preview_parsed(
+            text=text, parsed=parsed, source_name=draft.source_name, jurisdiction=draft.jurisdiction
+        )
+    except DocumentImportError as exc:
+        return import_draft_fail(draft_id=draft_id, reason=str(exc))
+    ImportDraft.objects.filter(pk=draft_id, status=ImportDraft.Status.PARSING).update(
+        status=ImportDraft.Status.READY,
+        upload=None,
+        text=text,
+        parsed=parsed.to_record(),
         jurisdiction=preview.jurisdiction,
         coordinator=preview.coordinator,
     )
-    return draft, preview
+    return ImportDraft.objects.filter(pk=draft_id).first()
+
+
+def import_draft_fail(*, draft_id: int, reason: str) -> ImportDraft | None:
+    ImportDraft.objects.filter(pk=draft_id, status=ImportDraft.Status.PARSING).update(
+        status=ImportDraft.Status.FAILED, upload=None, error=reason
+    )
+    return ImportDraft.objects.filter(pk=draft_id).first()
 
 
 def import_draft_preview(*, draft: ImportDraft) -> ImportPreview:
-    """The draft previewed against the directory as it is now."""
-    return document_preview_text(
-        text=draft.text, source_name=draft.source_name, jurisdiction=draft.jurisdiction, coordinator=draft.coordinator
+    """A parsed draft previewed against the directory as it is now."""
+    if draft.status != ImportDraft.Status.READY:
+        reason = draft.error or _("尚未解析完成")
+        raise DocumentImportError(f"{draft.source_name}: {reason}")
+    return document_preview_parsed(
+        text=draft.text,
+        parsed=ParsedDocument.from_record(draft.parsed),
+        source_name=draft.source_name,
+        jurisdiction=draft.jurisdiction,
+        coordinator=draft.coordinator,
     )

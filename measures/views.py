@@ -7,27 +7,34 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tracker import services as tracker_services
 from tracker.forms import CoordinatorForm, ImportUploadForm, NameMapForm, agency_choices
-from tracker.selectors import visible_documents
+from tracker.selectors import directory_jurisdictions, visible_documents
 from tracker.views.common import coordinator_required, page
 
 from .models import ImportDraft, MeasureAgency
 from .parsing import ParsedMeasure
 from .services import DocumentImportError, ImportPreview, import_draft_create, import_draft_preview, mention_match
 
+# The waiting page reloads itself this often until the parse is done.
+PENDING_REFRESH_SECONDS = 2
+# Measures shown per page of the preview; a plan of thousands of measures stays a small page.
+PREVIEW_PAGE_SIZE = 100
 # Names the coordinator should look at: never matched, or matched only by similarity.
 REVIEW = (MeasureAgency.Match.UNKNOWN, MeasureAgency.Match.FUZZY)
 
 
 @coordinator_required
 def import_upload(request: HttpRequest) -> HttpResponse:
-    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    form = ImportUploadForm(
+        request.POST or None, request.FILES or None, jurisdictions=directory_jurisdictions(request.user)
+    )
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         if upload.size > settings.POLICY_MAX_BYTES:
@@ -35,7 +42,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
             form.add_error("file", _("%(name)s:文件超过 %(mb)d MB,未读取") % {"name": upload.name, "mb": limit})
         else:
             try:
-                draft, _preview = import_draft_create(
+                draft = import_draft_create(
                     user=request.user,
                     data=upload.read(),
                     name=upload.name,
@@ -85,13 +92,30 @@ def _draft(request: HttpRequest, pk: int) -> ImportDraft:
     )
 
 
+def _writable_draft(request: HttpRequest, pk: int) -> ImportDraft:
+    """A draft whose jurisdiction's directory the user may change: mapping and confirming write to it."""
+    draft = _draft(request, pk)
+    if draft.jurisdiction is not None and not request.user.has_perm("tracker.edit_directory", draft.jurisdiction):
+        raise Http404
+    return draft
+
+
 def _preview_page(
     request: HttpRequest, draft: ImportDraft, *, bound_map: NameMapForm | None = None, coordinator_form=None, status=200
 ) -> HttpResponse:
+    if draft.status != ImportDraft.Status.READY:
+        # Still parsing (the page reloads itself until it is done), or failed with its reason.
+        return page(request, "measures/import_pending.html", {"draft": draft, "refresh": PENDING_REFRESH_SECONDS})
     try:
         preview = import_draft_preview(draft=draft)
     except DocumentImportError as exc:
         messages.error(request, str(exc))
+        return redirect("pages:import")
+    if not request.user.has_perm("tracker.edit_directory", preview.jurisdiction):
+        messages.error(
+            request,
+            _("%(f)s 属于%(j)s,您不是该行政区的督办员,不能导入") % {"f": draft.source_name, "j": preview.jurisdiction},
+        )
         return redirect("pages:import")
     rows = _rows(preview)
     review = {}
@@ -123,7 +147,8 @@ def _preview_page(
         {
             "draft": draft,
             "preview": preview,
-            "rows": rows,
+            "page_obj": Paginator(rows, PREVIEW_PAGE_SIZE).get_page(request.GET.get("page")),
+            "measure_count": len(rows),
             "map_forms": map_forms,
             "unknown_count": len(unknown),
             "coordinator_form": coordinator_form,
@@ -143,7 +168,7 @@ def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
 def import_map(request: HttpRequest, pk: int) -> HttpResponse:
     """Map one name; recorded in the directory (alias or new agency), so the preview resolves it now
     and every later import does too."""
-    draft = _draft(request, pk)
+    draft = _writable_draft(request, pk)
     form = NameMapForm(request.POST, jurisdiction=draft.jurisdiction)
     if form.is_valid():
         try:
@@ -167,7 +192,7 @@ def import_map(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @coordinator_required
 def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    draft = _draft(request, pk)
+    draft = _writable_draft(request, pk)
     form = CoordinatorForm(request.POST, jurisdiction=draft.jurisdiction)
     if not form.is_valid():
         return _preview_page(request, draft, coordinator_form=form, status=400)

@@ -28,3 +28,15 @@ def directory(db):
 @pytest.fixture
 def seeds() -> list[Path]:
     return SEEDS
+
+
+@pytest.fixture
+def eager_celery():
+    """Run Celery tasks in the test's process, as the demo does. CI sets a broker (so the code
+    under test would queue to Redis); the real-worker tests cover that path."""
+    from tracker.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous

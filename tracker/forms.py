@@ -2,6 +2,7 @@
 
 import django_filters
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Jurisdiction
@@ -168,12 +169,17 @@ class RoundOpenForm(forms.Form):
 class ImportUploadForm(forms.Form):
     file = forms.FileField(label=_("政策文件(.txt .docx .pdf .html)"))
     jurisdiction = forms.ModelChoiceField(
-        queryset=Jurisdiction.objects.all(),
+        queryset=Jurisdiction.objects.none(),
         label=_("行政区"),
         required=False,
         empty_label=_("自动识别"),
         help_text=_("留空时按发文机关和正文自动判断"),
     )
+
+    def __init__(self, *args, jurisdictions: QuerySet[Jurisdiction], **kwargs):
+        """`jurisdictions`: those whose directory the user may change; an import writes to it."""
+        super().__init__(*args, **kwargs)
+        self.fields["jurisdiction"].queryset = jurisdictions.order_by("name")
 
 
 def agency_choices(jurisdiction: Jurisdiction) -> list[tuple[int, str]]:

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import TruncMonth
 
-from agencies.models import Agency
+from agencies.models import Agency, Jurisdiction
 from measures.models import PolicyDocument
 
 from .models import (
@@ -76,6 +76,20 @@ def coordinated_documents(user) -> QuerySet[PolicyDocument]:
     if user.role == user.Role.COORDINATOR and user.agency_id:
         condition |= Q(coordinator_id=user.agency_id)
     return PolicyDocument.objects.filter(condition).distinct()
+
+
+def directory_jurisdictions(user) -> QuerySet[Jurisdiction]:
+    """Jurisdictions whose directory (agencies, aliases, name mappings) the user may change: those of
+    the documents they coordinate, and a coordinator's own. Aliases decide how every later import of
+    a jurisdiction is matched, so nobody else may write them."""
+    if not user.is_authenticated:
+        return Jurisdiction.objects.none()
+    if user.is_superuser:
+        return Jurisdiction.objects.all()
+    condition = Q(pk__in=coordinated_documents(user).values("jurisdiction_id"))
+    if user.role == user.Role.COORDINATOR and user.agency_id:
+        condition |= Q(agencies__pk=user.agency_id)
+    return Jurisdiction.objects.filter(condition).distinct()
 
 
 def visible_documents(user) -> QuerySet[PolicyDocument]:

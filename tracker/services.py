@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
-from agencies.models import Agency, Jurisdiction
+from agencies.models import Agency, AgencyAlias, Jurisdiction
 from agencies.normalize import normalize_name
 from agencies.services import DirectoryError, agency_create, alias_add
 from measures.models import Measure, MeasureAgency, PolicyDocument
@@ -29,7 +29,7 @@ from .models import (
     TaskEvent,
 )
 from .roles import acting_agency, task_roles
-from .selectors import coordinated_documents, is_coordinator
+from .selectors import coordinated_documents
 from .workflow import OPEN, TRANSITIONS, Actor
 
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
@@ -379,6 +379,15 @@ def round_close(*, round: ReportingRound, user) -> ReportingRound:
     return locked
 
 
+def directory_alias_add(*, user, agency: Agency, name: str) -> AgencyAlias:
+    """Record another way of writing an agency's name, by someone who may change its directory."""
+    _require(user, "tracker.edit_directory", agency.jurisdiction)
+    try:
+        return alias_add(agency=agency, name=name)
+    except DirectoryError as exc:
+        raise ValidationError(_("“%(n)s”已是其他单位的别名") % {"n": name}) from exc
+
+
 @transaction.atomic
 def unknown_name_map(
     *,
@@ -394,8 +403,7 @@ def unknown_name_map(
     The name is recorded as an alias so the next import resolves it; every queued mention of it in
     the documents the user coordinates gets the agency, its task an assignment in the mention's role
     (an agency already on the task keeps its role) and a timeline event. Returns (agency, tasks changed)."""
-    if not is_coordinator(user):
-        raise PermissionDenied(_("您无权执行此操作"))
+    _require(user, "tracker.edit_directory", jurisdiction)
     name = name.strip()
     if not name:
         raise ValidationError(_("请填写文中名称"))
@@ -410,10 +418,7 @@ def unknown_name_map(
     elif agency.jurisdiction_id != jurisdiction.pk:
         raise ValidationError(_("所选单位不属于%(j)s") % {"j": jurisdiction})
     if normalize_name(name) != normalize_name(agency.name):
-        try:
-            alias_add(agency=agency, name=name)
-        except DirectoryError as exc:
-            raise ValidationError(_("“%(n)s”已是其他单位的别名") % {"n": name}) from exc
+        directory_alias_add(user=user, agency=agency, name=name)
 
     mentions = list(
         MeasureAgency.objects.select_for_update()

@@ -104,6 +104,10 @@ LOGIN_REDIRECT_URL = "pages:home"
 
 # Uploaded and imported policy documents larger than this are refused before they are read.
 POLICY_MAX_BYTES = env.int("POLICY_MAX_BYTES", default=20 * 1024 * 1024)
+# Reading and parsing one document runs in a child process under these limits (measures.isolation);
+# the longest real plan parses in a few seconds and well under 200 MB.
+POLICY_PARSE_SECONDS = env.int("POLICY_PARSE_SECONDS", default=60)
+POLICY_PARSE_MEMORY_MB = env.int("POLICY_PARSE_MEMORY_MB", default=1024)
 # Fuzzy agency-name matches below this score (0-100, rapidfuzz) are treated as unknown names.
 AGENCY_FUZZY_THRESHOLD = env.int("AGENCY_FUZZY_THRESHOLD", default=88)
 

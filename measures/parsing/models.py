@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 
 class ParseError(ValueError):
@@ -76,3 +76,12 @@ class ParsedDocument:
             "mechanisms": list(self.mechanisms),
             "measures": [m.to_dict() for m in self.measures],
         }
+
+    def to_record(self) -> dict:
+        """Everything, for storing a parse (an import draft) and reading it back with from_record."""
+        return asdict(self)
+
+    @classmethod
+    def from_record(cls, record: dict) -> ParsedDocument:
+        measures = [ParsedMeasure(**{**m, "targets": [Target(**t) for t in m["targets"]]}) for m in record["measures"]]
+        return cls(**{**record, "measures": measures})

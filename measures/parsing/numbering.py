@@ -23,7 +23,7 @@ TOKEN_RE = re.compile(
     r"|(?P<arp>\([ \t]?(?P<arp_n>\d{1,2})[ \t]?\))"
     r"|(?P<circ>[\u2460-\u2473])"
     r"|(?P<pcirc>[\u2474-\u2487])"
-    r"|(?P<ar>(?<![\d.A-Za-z第])(?P<ar_n>\d{1,2})(?:\.|、)(?![\d%]))"
+    r"|(?P<ar>(?<![\d.A-Za-z第])(?P<ar_n>\d{1,3})(?:\.|、)(?![\d%]))"
 )
 
 _INLINE_STYLES = ("circ", "arp")
@@ -66,7 +66,7 @@ def _candidates(norm: str):
             raw = m.group(kind + "_n")
             number = cn_to_int(raw) if not raw.isdigit() else int(raw)
             style = kind
-        if not number or number > 200:
+        if not number or number > 999:
             continue
         yield m.start(), m.end(), style, number
 

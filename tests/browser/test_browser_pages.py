@@ -66,7 +66,7 @@ def test_board_nudge_in_place(page, live_server, demo, sign_in):
     expect(page.get_by_role("status").filter(has_text="已催办").first).to_be_visible()
 
 
-def test_import_a_seed_and_map_an_unknown_agency(page, live_server, demo, shot, sign_in):
+def test_import_a_seed_and_map_an_unknown_agency(page, live_server, demo, shot, sign_in, eager_celery):
     from agencies.models import Agency, User
     from measures.models import PolicyDocument
     from tests.conftest import SEEDS

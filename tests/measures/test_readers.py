@@ -207,7 +207,7 @@ def test_pdftotext_is_the_fallback_when_pdfplumber_fails(tmp_path, monkeypatch):
     fake.write_text("#!/bin/sh\nprintf '第一页\\f第二页\\n'\n")
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.setattr(readers, "_pdf_text_pdfplumber", lambda data: ("", readers.CORRUPT))
+    monkeypatch.setattr(readers, "_pdf_text_pdfplumber", lambda data, name: ("", readers.CORRUPT))
 
     result = read_bytes(fixture_bytes("measures.pdf"), name="a.pdf", max_bytes=LIMIT)
 
@@ -439,3 +439,46 @@ def test_arbitrary_bytes_give_a_result_or_a_read_error(data, name):
     assert not any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in result.text)
     assert result.text == unicodedata.normalize("NFC", result.text)
     assert all(line == line.rstrip() for line in result.text.split("\n"))
+
+
+def _docx_bomb(inflated_mb: int) -> bytes:
+    """A .docx whose document.xml inflates to `inflated_mb` MB of paragraphs (the shape of the
+    files found by fuzzing: a few hundred KB on the wire)."""
+    buffer = io.BytesIO()
+    paragraph = b"<w:p><w:r><w:t>" + "措施".encode() * 20 + b"</w:t></w:r></w:p>"
+    chunk = paragraph * (MB // len(paragraph))
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        with zf.open("word/document.xml", "w") as member:
+            for _ in range(inflated_mb):
+                member.write(chunk)
+    return buffer.getvalue()
+
+
+def test_docx_expanding_to_100_mb_is_refused_before_it_is_inflated():
+    import tracemalloc
+
+    data = _docx_bomb(100)
+    assert len(data) < 2 * MB
+    tracemalloc.start()
+    try:
+        reason = read_error(data, "大文件.docx").reason
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert "上限 16 MB" in reason and "疑似压缩炸弹" in reason
+    # The upload itself is already in memory; refusing it may cost little more than a copy.
+    assert peak < 100 * MB
+
+
+def test_text_longer_than_any_plan_is_refused_naming_the_limit():
+    text = ("一、措施。(责任单位:市商务局)\n" * 200_000).encode()  # 3.4 M characters
+    reason = read_error(text, "很长.txt", max_bytes=64 * MB).reason
+    assert "200 万字" in reason
+
+
+def test_html_nested_deeper_than_any_page_is_refused():
+    depth = readers.HTML_MAX_DEPTH + 50
+    page = ("<div>" * depth + "一、措施。(责任单位:市商务局)" + "</div>" * depth).encode()
+    # lxml's own limit is deeper than ours, so the refusal is ours, with its reason.
+    assert "嵌套过深" in read_error(page, "深.html").reason

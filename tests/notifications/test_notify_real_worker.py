@@ -7,10 +7,6 @@ import asyncio
 import datetime
 import email
 import os
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -25,23 +21,17 @@ from django.db import connection, connections
 from agencies.models import User
 from notifications import schedule, services, tasks
 from notifications.models import Notification
+from tests.celery_worker import Worker, free_port
 from tests.factories import UserFactory
 from tracker.celery import app as celery_app
 from tracker.models import Task
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
 # The worker's claim lease. A send chunk hands back its unsent rows once half of it has gone (see
 # services.notifications_send), so it must leave room for a few 1-second deliveries before that:
 # the SIGKILL test kills while a chunk is still claimed and in flight.
 LEASE_SECONDS = 8
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Sink:
@@ -86,53 +76,11 @@ class Sink:
 @pytest.fixture
 def sink():
     handler = Sink()
-    handler.port = _free_port()
+    handler.port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=handler.port)
     controller.start()
     yield handler
     controller.stop()
-
-
-class Worker:
-    def __init__(self, env: dict[str, str], queue: str, log: Path) -> None:
-        self.env, self.queue, self.log = env, queue, log
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        size = self.log.stat().st_size if self.log.exists() else 0
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
-                [
-                    *(sys.executable, "-m", "celery", "-A", "tracker", "worker", "-l", "info"),
-                    *("-P", "prefork", "-c", "2", "-Q", self.queue, "-n", f"{self.queue}@%h"),
-                    *("--without-gossip", "--without-mingle", "--without-heartbeat"),
-                ],
-                cwd=ROOT,
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group: SIGKILL reaches the children too
-            )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if b" ready." in self.log.read_bytes()[size:]:
-                return
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.2)
-        raise AssertionError("worker did not start:\n" + self.log.read_text(errors="replace")[-3000:])
-
-    def kill(self) -> None:
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 @pytest.fixture

@@ -30,12 +30,21 @@ def coordinator(directory, client):
     return client
 
 
-def _upload(client, path=JINAN):
-    return client.post(reverse("pages:import"), {"file": SimpleUploadedFile(path.name, path.read_bytes())})
+@pytest.fixture
+def upload(coordinator, django_capture_on_commit_callbacks, eager_celery):
+    """Upload as the coordinator; the parse queued on commit runs (eager Celery) before it returns."""
+
+    def post(path=JINAN, client=coordinator, **data):
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(
+                reverse("pages:import"), {"file": SimpleUploadedFile(path.name, path.read_bytes()), **data}
+            )
+
+    return post
 
 
-def test_upload_preview_map_and_confirm(coordinator):
-    response = _upload(coordinator)
+def test_upload_preview_map_and_confirm(coordinator, upload):
+    response = upload()
     draft = ImportDraft.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse("pages:import-preview", args=[draft.pk])
     assert not PolicyDocument.objects.exists()  # nothing imported before confirm
@@ -63,16 +72,16 @@ def test_upload_preview_map_and_confirm(coordinator):
     assert coordinator.get(confirmed["Location"]).status_code == 200
 
 
-def test_map_to_an_existing_agency_records_an_alias(coordinator):
-    _upload(coordinator)
+def test_map_to_an_existing_agency_records_an_alias(coordinator, upload):
+    upload()
     draft = ImportDraft.objects.get()
     target = Agency.objects.get(jurisdiction=draft.jurisdiction, name="市地方金融监管局")
     coordinator.post(reverse("pages:import-map", args=[draft.pk]), {"name": REMOVED, "agency": target.pk})
     assert AgencyAlias.objects.get(name=REMOVED).agency == target
 
 
-def test_unknown_left_at_import_waits_in_the_queue_and_mapping_fills_the_tasks(coordinator):
-    _upload(coordinator)
+def test_unknown_left_at_import_waits_in_the_queue_and_mapping_fills_the_tasks(coordinator, upload):
+    upload()
     draft = ImportDraft.objects.get()
     coordinator_id = Agency.objects.get(jurisdiction=draft.jurisdiction, name="市发展改革委").pk
     coordinator.post(reverse("pages:import-confirm", args=[draft.pk]), {"coordinator": coordinator_id})
@@ -97,8 +106,8 @@ def test_unreadable_file_says_why_and_writes_nothing(coordinator):
     assert not ImportDraft.objects.exists()
 
 
-def test_another_users_draft_is_404(coordinator, directory):
-    _upload(coordinator)
+def test_another_users_draft_is_404(coordinator, upload):
+    upload()
     draft = ImportDraft.objects.get()
     other = UserFactory(username="other-coord", role=User.Role.COORDINATOR)
     client = Client()
@@ -108,3 +117,62 @@ def test_another_users_draft_is_404(coordinator, directory):
 
 def test_staff_cannot_import(client_for):
     assert client_for("lead").get(reverse("pages:import")).status_code == 403
+
+
+def test_the_upload_returns_before_the_parse_and_the_preview_appears_when_it_is_done(
+    coordinator, django_capture_on_commit_callbacks, eager_celery
+):
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = coordinator.post(
+            reverse("pages:import"), {"file": SimpleUploadedFile(JINAN.name, JINAN.read_bytes())}
+        )
+    draft = ImportDraft.objects.get()
+    assert response.status_code == 302 and draft.status == ImportDraft.Status.PARSING
+    assert draft.text == "" and draft.parsed is None  # nothing was parsed in the request
+    waiting = coordinator.get(response["Location"])
+    assert 'http-equiv="refresh"' in waiting.content.decode() and "正在读取和解析文件" in waiting.content.decode()
+
+    assert len(queued) == 1
+    queued[0]()  # the Celery task (eager here; a real worker in production)
+
+    draft.refresh_from_db()
+    assert draft.status == ImportDraft.Status.READY and draft.upload is None
+    ready = coordinator.get(response["Location"])
+    assert ready.context["measure_count"] > 20 and "http-equiv" not in ready.content.decode()
+
+
+def test_a_parse_past_its_time_limit_ends_with_a_message_and_writes_nothing(coordinator, upload, settings):
+    settings.POLICY_PARSE_SECONDS = 0.001  # any real parse takes longer
+    response = upload()
+    draft = ImportDraft.objects.get()
+    assert draft.status == ImportDraft.Status.FAILED and "时限" in draft.error
+    page = coordinator.get(response["Location"]).content.decode()
+    assert "解析失败" in page and "时限" in page and "http-equiv" not in page
+    assert not PolicyDocument.objects.exists() and not MeasureAgency.objects.exists()
+
+
+def test_a_docx_bomb_upload_fails_on_its_draft_at_once(coordinator, upload, tmp_path):
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf, zf.open("word/document.xml", "w") as member:
+        for _ in range(100):
+            member.write(b"<w:p/>" * (1024 * 1024 // 6))
+    bomb = tmp_path / "方案.docx"
+    bomb.write_bytes(buffer.getvalue())
+    upload(bomb)
+    draft = ImportDraft.objects.get()
+    assert draft.status == ImportDraft.Status.FAILED and "疑似压缩炸弹" in draft.error
+    assert not PolicyDocument.objects.exists()
+
+
+def test_a_long_preview_is_paged(coordinator, upload, tmp_path):
+    plan = tmp_path / "长方案.txt"
+    lines = [f"{i}. 第{i}项措施的内容。(责任单位:市商务局)" for i in range(1, 251)]
+    plan.write_text("济南市人民政府办公厅关于印发长方案的通知\n" + "\n".join(lines), encoding="utf-8")
+    response = upload(plan)
+    first = coordinator.get(response["Location"])
+    assert first.context["measure_count"] == 250 and len(first.context["page_obj"].object_list) == 100
+    last = coordinator.get(response["Location"], {"page": 3})
+    assert [row.measure.ref for row in last.context["page_obj"].object_list][-1] == "250"

@@ -1,14 +1,11 @@
 import json
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext_lazy
 
 from agencies.management.base import TranslatedHelpCommand
-from measures.parsing import ParseError, parse_document
-from measures.readers import ReadError, read_document
-from measures.services import parse_error_reason
+from measures.services import DocumentImportError, document_parse
 
 
 class Command(TranslatedHelpCommand):
@@ -20,10 +17,7 @@ class Command(TranslatedHelpCommand):
 
     def handle(self, *args, file: Path, **options) -> None:
         try:
-            text = read_document(file, max_bytes=settings.POLICY_MAX_BYTES).text
-            parsed = parse_document(text, file.name)
-        except ReadError as exc:
+            _text, parsed = document_parse(source=file, name=file.name)
+        except DocumentImportError as exc:
             raise CommandError(str(exc)) from exc
-        except ParseError as exc:
-            raise CommandError(f"{file.name}: {parse_error_reason(exc)}") from exc
         self.stdout.write(json.dumps(parsed.to_dict(), ensure_ascii=False, indent=2))
