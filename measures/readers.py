@@ -136,6 +136,8 @@ def _read(data: bytes, *, name: str, fmt: str, max_bytes: int) -> ReadResult:
         raise ReadError(name, CORRUPT) from None
     _check_chars(name, len(raw))
     text = _normalise(raw)
+    if fmt in ("txt", "pdf"):
+        text = _unwrap_hard_breaks(text)
     if fmt in ("txt", "html"):
         text = _strip_trailing_page_chrome(text)
     if not text.strip():
@@ -724,8 +726,52 @@ def _table_lines(table: Tag) -> Iterator[str]:
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
+# PDF text layers spell some characters with radicals (⼀ for 一, ⾰ for 革, ⻝ for 食). NFKC folds the
+# Kangxi radicals; the supplement's radicals that stand for a whole character get it here.
+_RADICALS = {
+    cp: folded
+    for cp in (*range(0x2E80, 0x2EF4), *range(0x2F00, 0x2FD6))
+    if len(folded := unicodedata.normalize("NFKC", chr(cp))) == 1 and folded != chr(cp)
+} | {
+    ord(radical): character
+    for radical, character in zip(
+        "⺠⻄⻅⻆⻉⻋⻓⻔⻘⻚⻛⻜⻝⻢⻣⻤⻥⻦⻧⻨⻩⻬⻮⻰⻱",
+        "民西见角贝车长门青页风飞食马骨鬼鱼鸟卤麦黄齐齿龙龟",
+        strict=True,
+    )
+}
+# A line this long or longer, in a text where most lines are, ends where the page did, not the
+# paragraph: its break is the PDF's, and the list or name it cut goes on on the next line.
+_WRAP_MIN_WIDTH = 20
+_HEADING_START_RE = re.compile(
+    r"\s|[一二三四五六七八九十]{1,3}\s*[、.]|[((]|\d{1,3}\s*[.、.]|第[一二三四五六七八九十百]+[章条节部]|附\s*件"
+)
+
+
+def _unwrap_hard_breaks(text: str) -> str:
+    """Join the lines of a hard-wrapped text (a PDF's text layer, text copied out of one): a line
+    at the wrap width continues on the next, unless the next opens a heading or an indented paragraph."""
+    lines = text.split("\n")
+    lengths = [len(line) for line in lines if len(line) >= _WRAP_MIN_WIDTH]
+    if len(lengths) < 10:
+        return text
+    width = max(set(lengths), key=lengths.count)
+    at_width = sum(1 for n in lengths if width - 1 <= n <= width)
+    if at_width < 0.5 * len(lengths) or at_width < 10:
+        return text
+    out = [lines[0]]
+    for line in lines[1:]:
+        prev = out[-1]
+        if len(prev) >= width - 1 and line and not _HEADING_START_RE.match(line):
+            out[-1] = prev + line
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
 def _normalise(text: str) -> str:
     text = text.replace("\ufeff", "")
+    text = text.translate(_RADICALS)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     # Page breaks (pdftotext) and Unicode line separators are line breaks too.
     text = re.sub("[\f\v\u2028\u2029\x85]", "\n", text)

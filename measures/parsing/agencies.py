@@ -25,13 +25,19 @@ _ETC_PLACEHOLDER_RE = re.compile(
     rf"等(各|其他|其它|其余)?{_LEVEL}?(各|其他)?(有关|相关)(的)?(单位|部门|方面|机构|处室|科室)$"
 )
 _ETC_RE = re.compile(r"等(部门|单位|机构|处室|科室)?$")
+_LEAD_MARKS = "*★☆※△▲"
 _LEAD_NOTE_RE = re.compile(r"\((牵头|牵头单位|牵头部门|主责)\)$")
 _SUPPORT_NOTE_RE = re.compile(r"\((配合|配合单位|参与)\)$")
 
 # Words that only end a list or tell how to act; stripped from the end of a piece.
 MARKERS: list[tuple[str, re.Pattern]] = [
     ("lead", re.compile(r"(牵头负责|负责牵头|牵头落实|牵头实施|牵头推进|牵头抓总|牵头组织|为牵头单位|牵头)$")),
-    ("support", re.compile(r"(配合落实|配合实施|配合推进|协助落实|协助|配合|参与|参加|协办)$")),
+    (
+        "support",
+        re.compile(
+            r"((按照|按|依|根据)?(各自)?(职责|职能)(分工)?)?(配合落实|配合实施|配合推进|协助落实|协助|配合|参与|参加|协办)$"
+        ),
+    ),
     (
         "generic",
         re.compile(
@@ -47,12 +53,14 @@ _NO_RESTORE_RE = re.compile(
 )
 _ADMIN_WORDS_RE = re.compile(r"市场|城市|超市|都市")
 _PREFIX_RE = re.compile(r"^((?:[\u4e00-\u9fff]{2,4}?)?(?:自治区|自治州|省|市|区|县|州|旗))")
-_ADMIN_ONLY_RE = re.compile(r"^(各)?(省|市|州|盟|县|区|旗|乡|镇|街道|乡镇|县市|市县|区县|县区)(\([^)]*\))?$")
+# The levels a collective name lists: 各区、县级市, 各市(州)、县(市、区), 各镇、街道, 各开发区、园区.
+_LEVELS = r"(?:县级市|地级市|省|市|州|盟|县|区|旗|乡|镇|街道|乡镇|县市|市县|区县|县区|开发区|园区|功能区|新区)"
+_ADMIN_ONLY_RE = re.compile(rf"^(各)?(有关|相关)?{_LEVELS}(\([^)]*\))?$")
 # What may follow an admin-level fragment inside one collective name: 各区、县(市)政府,
 # 各市(州)、县(市、区)人民政府, 各市、州、县人民政府.
 _ADMIN_TAIL_RE = re.compile(
-    r"^(?:(?:省|市|州|盟|县|区|旗|乡|镇|街道|乡镇|县市|市县|区县|县区)(?:\([^)]*\))?)+"
-    r"(?:人民政府|政府|党委|党委和政府|党委政府|管委会|办事处)?$"
+    rf"^(?:{_LEVELS}(?:\([^)]*\))?)+"
+    r"(?:人民政府|政府|党委|党委和政府|党委政府|管委会|办事处|管理机构)?$"
 )
 # A trailing parenthesis that only lists admin levels is part of a name: 各县(市、区), 各市(州).
 _ADMIN_PAREN_RE = re.compile(r"^[省市州盟县区旗乡镇街道、,]+$")
@@ -70,6 +78,12 @@ class Name:
     role: str | None = None  # lead / support from an inline note like (牵头)
     restored: bool = False
     note: tuple[int, int] | None = None  # a trailing note stripped from the name: (2025年底前完成)
+
+
+def continues_collective(first: str, second: str) -> bool:
+    """各区 followed by 县级市政府: two fragments of one collective name, whatever separates them."""
+    first, second = first.strip(), second.strip()
+    return bool(_ADMIN_ONLY_RE.match(first)) and bool(_ADMIN_ONLY_RE.match(second) or _ADMIN_TAIL_RE.match(second))
 
 
 def is_placeholder(norm_name: str) -> bool:
@@ -139,10 +153,8 @@ def split_names(norm: str, original: str, s: int, e: int) -> tuple[list[Name], b
         frag = norm[ps:pe].strip()
         if pending is None:
             pending = ps
-        if _ADMIN_ONLY_RE.match(frag) and norm[pe : pe + 1] == "、" and k + 1 < len(raw):
-            nxt = norm[raw[k + 1][0] : raw[k + 1][1]].strip()
-            if _ADMIN_ONLY_RE.match(nxt) or _ADMIN_TAIL_RE.match(nxt):
-                continue
+        if norm[pe : pe + 1] == "、" and k + 1 < len(raw) and continues_collective(frag, norm[slice(*raw[k + 1][:2])]):
+            continue
         merged.append((pending, pe))
         pending = None
     if pending is not None:
@@ -160,6 +172,14 @@ def split_names(norm: str, original: str, s: int, e: int) -> tuple[list[Name], b
         pe2 = _strip_note(norm, ps, pe)
         if pe2 < pe:
             note, pe = (pe2, pe), pe2
+            text_n = norm[ps:pe]
+        # A mark on the name (*市商务局, 市商务局*, ★) makes it the lead; the mark is not part of it.
+        if norm[ps:pe].strip(_LEAD_MARKS) != norm[ps:pe]:
+            role = "lead"
+            while ps < pe and norm[ps] in _LEAD_MARKS:
+                ps += 1
+            while pe > ps and norm[pe - 1] in _LEAD_MARKS:
+                pe -= 1
             text_n = norm[ps:pe]
         m = _LEAD_NOTE_RE.search(text_n)
         if m:

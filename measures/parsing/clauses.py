@@ -5,9 +5,22 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .agencies import Name, _split_top, find_places, looks_like_agency, restore_prefixes, split_names, strip_marker
+from .agencies import (
+    AGENCY_SUFFIX_RE,
+    Name,
+    _split_top,
+    continues_collective,
+    find_places,
+    looks_like_agency,
+    restore_prefixes,
+    split_names,
+    strip_marker,
+)
 
-_LEAD_LABELS = "牵头单位|牵头部门|主责单位|主责部门|主办单位|主办部门|牵头处室|牵头责任单位"
+# 牵头单位 and the words offices insert into it: 牵头责任单位, 牵头考核单位, 牵头督办单位.
+_LEAD_LABELS = (
+    "牵头[\u4e00-\u9fff]{0,3}?单位|牵头[\u4e00-\u9fff]{0,3}?部门|主责单位|主责部门|主办单位|主办部门|牵头处室"
+)
 _SUPPORT_LABELS = (
     "配合单位|配合部门|参加单位|参加部门|参与单位|参与部门|协办单位|协办部门|"
     "协作单位|协同单位|支持单位|配合处室|协助单位"
@@ -25,8 +38,14 @@ for _names, _role in (
     (_GENERIC_LABELS, "generic"),
     (_DEADLINE_LABELS, "deadline"),
 ):
-    for _n in _names.split("|"):
-        _LABEL_ROLE[_n] = _role
+    _LABEL_ROLE[_role] = re.compile(f"(?:{_names})$")
+
+
+def _label_role(name: str) -> str:
+    for role in ("lead", "support", "generic", "deadline"):
+        if _LABEL_ROLE[role].match(name):
+            return role
+    raise ValueError(name)  # pragma: no cover - LABEL_RE matches only these
 
 # A parenthesis without a label is a clause when it ends by saying who does the work.
 _RESP_END_RE = re.compile(r"(负责|牵头|配合|落实|承担|分工负责|分别负责|负责落实|牵头落实)$")
@@ -34,11 +53,36 @@ FIRST_LEADS_RE = re.compile(
     r"(列|排|位|居)(在)?(第一|首)(位|个|家)?(的|者)?(单位|部门)?(为|是)(牵头|主责)(单位|部门)?"
     r"|(第一|首)(个|位|家)?(单位|部门)(为|是)牵头"
 )
-JOIN_ALL_RE = re.compile(
-    r"以下(各项|所有|全部)?(任务|工作|措施|事项)?(均|都|皆)?(需|须|由|要|需要)?(?P<who>[^,。;]{2,60}?)"
-    r"(负责)?(落实|参与|配合|实施|推进|负责)[,]?(不再|不)一一列出"
+# 逗号前的单位为牵头单位: in every later clause the names before the first comma lead.
+FIRST_PIECE_LEADS_RE = re.compile(r"(逗号|分号|“,”|“;”)(之|以)?前(面)?(的|所列)?(单位|部门)?(为|是|均为)(牵头|主责)")
+# The scope of a statement about every later item: 以下各项任务, 本方案所有任务, 下列工作.
+_SCOPE = (
+    r"(?:以下|下列|下述|本方案|本实施方案|本行动方案|本计划)?(?:的)?"
+    r"(?:所有|全部|各项|每项|每一项|各)(?:重点)?(?:任务|工作|措施|事项)"
 )
+_SCOPE_LOOSE = r"(?:以下|下列|下述)(?:的)?(?:所有|全部|各项|每项)?(?:重点)?(?:任务|工作|措施|事项)"
+_UNLISTED = r"(?:[,,]?(?:不再|不|均不)(?:一一|逐一|单独|重复|另行)?(?:列出|列明|标注|注明|列举|写明))"
+_JOIN_VERB = r"(?:负责落实|共同落实|参与落实|配合落实|负责推进|共同推进|落实|参与|配合|实施|推进|负责|牵头负责|牵头)"
+# Who joins (or leads) every later item, however it is worded: 以下各项任务均需X落实,不再一一列出;
+# 以下任务均由X牵头; X负责落实以下所有任务,不再单独列出; 各项任务X均为责任单位.
+JOIN_ALL_RES = [
+    re.compile(
+        rf"(?:{_SCOPE}|{_SCOPE_LOOSE})(?:中)?(?:均|都|皆|全部|也|亦)?(?:需|须|由|要|需要|请|应)?"
+        rf"(?P<who>[^,。;:\n]{{2,60}}?)(?:均|都)?(?:共同)?(?P<verb>{_JOIN_VERB})(?:[^,。;]{{0,6}})?{_UNLISTED}?(?=[,。;)\n]|$)"
+    ),
+    re.compile(
+        rf"(?:(?<=[。;:\n,(])|^)\s*(?P<who>[^,。;:\n]{{2,60}}?)(?:均|都)?(?:要|须|需|应)?(?:共同)?(?P<verb>{_JOIN_VERB})(?:本方案)?(?:的)?"
+        rf"(?:{_SCOPE}|{_SCOPE_LOOSE}){_UNLISTED}?"
+    ),
+    re.compile(
+        rf"(?:{_SCOPE}|{_SCOPE_LOOSE})(?P<who>[^,。;:\n]{{2,60}}?)(?:均|都)(?:为|是)(?P<verb>牵头|责任|配合|参与)(?:单位|部门)"
+    ),
+]
 _RULE_NOISE_RE = re.compile(r"下同|不再一一列出|以下同|余同")
+# A comma piece inside a clause that is a sentence, not a name: a remark or a rule after the list.
+_REMARK_RE = re.compile(
+    r"要|应当|应|须|务必|确保|抓好|做好|加强|切实|进一步|结合|按照|纳入|列入|作为|每年|每季度|定期|及时|此项|该项|本项"
+)
 
 
 @dataclass
@@ -59,23 +103,39 @@ class Clause:
     body: tuple[int, int] | None = None  # table rows: the task cell, where deadlines and targets live
 
 
+# Brackets a clause may stand in: (…) most often, 〔…〕 [ … ] 【…】 in some offices' style.
+_BRACKETS = {"(": ")", "〔": "〕", "[": "]", "【": "】"}
+_BRACKET_RE = re.compile(r"[()〔〕\[\]【】]")
+_OPENERS = {v: k for k, v in _BRACKETS.items()}
+
+
 def _paren_groups(norm: str) -> list[tuple[int, int]]:
-    """(…) spans at any depth, outer first, O(n).  A group may wrap over lines (PDF text); an
-    unclosed '(' is forgotten after 400 characters so it cannot swallow the clauses after it."""
+    """Bracketed spans at any depth, outer first, O(n).  A group may wrap over lines (PDF text); an
+    unclosed opener is forgotten after 400 characters so it cannot swallow the clauses after it."""
     groups: list[tuple[int, int]] = []
-    stack: list[int] = []
-    for m in re.finditer(r"[()]", norm):
-        pos = m.start()
-        if m.group(0) == "(":
+    stacks: dict[str, list[int]] = {k: [] for k in _BRACKETS}
+    for m in _BRACKET_RE.finditer(norm):
+        pos, ch = m.start(), m.group(0)
+        if ch in _BRACKETS:
+            stack = stacks[ch]
             if stack and pos - stack[0] > 400:
-                stack = [p for p in stack if pos - p <= 400]
+                stack[:] = [p for p in stack if pos - p <= 400]
             stack.append(pos)
-        elif stack:
-            open_pos = stack.pop()
+        elif stacks[_OPENERS[ch]]:
+            open_pos = stacks[_OPENERS[ch]].pop()
             if pos - open_pos <= 402:
                 groups.append((open_pos, pos + 1))
     groups.sort()
     return groups
+
+
+# What may open a clause before its label: when the work is due, or how it runs
+# (6月底完成, 持续推进, 5月底取得阶段性成效并持续推进).
+_LEAD_IN_WORDS_RE = re.compile(r"月|年|季度|底|前|推进|完成|持续|长期|成效|启动|常态")
+
+
+def _lead_in(piece: str) -> bool:
+    return 0 < len(piece) <= 30 and bool(_LEAD_IN_WORDS_RE.search(piece)) and not looks_like_agency(piece)
 
 
 # A time limit closing a clause after its names: …负责,2025年底前完成 / …,长期坚持.
@@ -131,7 +191,7 @@ def _label_segments(norm: str, s: int, e: int) -> list[tuple[str | None, int, in
     for i, m in enumerate(labels):
         name = m.group("b") or m.group("q") or m.group("c")
         seg_end = labels[i + 1].start() if i + 1 < len(labels) else e
-        segs.append((_LABEL_ROLE[name], m.end(), seg_end))
+        segs.append((_label_role(name), m.end(), seg_end))
     return segs
 
 
@@ -205,7 +265,10 @@ def find_clauses(norm: str, boundaries: list[int], mask: list[tuple[int, int]] |
         if e - s < 2 or e - s > 400 or "。" in norm[s:e] or masked(ps):
             continue
         first = LABEL_RE.match(norm, s)
-        when = None if first else _TRAILING_WHEN_RE.search(norm[s:e])
+        inner = None if first else LABEL_RE.search(norm, s, e)
+        if inner is not None and not _lead_in(norm[s : inner.start()].strip(" ,;")):
+            inner = None
+        when = None if first or inner else _TRAILING_WHEN_RE.search(norm[s:e])
         who_e = s + when.start() if when else e
         if (
             when
@@ -220,6 +283,9 @@ def find_clauses(norm: str, boundaries: list[int], mask: list[tuple[int, int]] |
             segs = [(None, s, who_e), ("deadline", s + when.start("when"), e)]
         elif first:
             segs = _label_segments(norm, s, e)
+        elif inner:
+            # (6月底完成,牵头考核单位:市审批服务局): a time note, then the labelled clause.
+            segs = [("deadline", s, inner.start()), *_label_segments(norm, inner.start(), e)]
         elif _RESP_END_RE.search(norm[s:e]) and _agencyish(norm, s, e):
             if ":" in norm[s:e]:
                 continue
@@ -246,7 +312,7 @@ def find_clauses(norm: str, boundaries: list[int], mask: list[tuple[int, int]] |
     current_roles: set[str] = set()
     for idx, m in enumerate(labels):
         name = m.group("b") or m.group("q") or m.group("c")
-        role = _LABEL_ROLE[name]
+        role = _label_role(name)
         # The label's content runs to the line end, a full stop, the next heading or label.
         stop = len(norm)
         j = bisect.bisect_right(enders, m.end() - 1)
@@ -292,8 +358,33 @@ def find_clauses(norm: str, boundaries: list[int], mask: list[tuple[int, int]] |
 @dataclass
 class DocRules:
     first_leads_from: int | None = None  # offset where 列第一位的为牵头单位 was stated
-    join_all: list[tuple[int, list[Name]]] = field(default_factory=list)
+    first_piece_leads_from: int | None = None  # offset where 逗号前的单位为牵头单位 was stated
+    join_all: list[tuple[int, list[Name]]] = field(default_factory=list)  # who supports every later item
+    lead_all: list[tuple[int, list[Name]]] = field(default_factory=list)  # who leads every later item
     places: frozenset[str] = frozenset()
+
+
+def join_rule_match(piece: str) -> re.Match | None:
+    for rx in JOIN_ALL_RES:
+        m = rx.search(piece)
+        if m:
+            return m
+    return None
+
+
+_RULE_VERB_RE = re.compile(r"督促|组织|指导|推动|协调|支持|鼓励|引导|加快|统筹|实施|建立|开展|完善|发挥|强化")
+
+
+def _rule_names(norm: str, original: str, s: int, e: int) -> list[Name]:
+    """The agencies a rule sentence names; none unless every piece of it is a name (a sentence
+    that merely mentions tasks and departments states no rule)."""
+    names, _ = split_names(norm, original, s, e)
+    if not names or any(
+        not looks_like_agency(n.norm) or _RULE_VERB_RE.search(n.norm) or _REMARK_RE.search(n.norm) for n in names
+    ):
+        return []
+    # 各牵头单位, 各责任单位: the rule speaks of the clauses' own agencies, not of a further one.
+    return [n for n in names if not re.search(r"牵头|责任|配合|有关|相关|本方案|各地各部门", n.norm)]
 
 
 def find_rules(norm: str, original: str) -> DocRules:
@@ -303,15 +394,53 @@ def find_rules(norm: str, original: str) -> DocRules:
         # The statement usually sits inside the first clause it governs, so start at its clause.
         line_start = max(norm.rfind("\n", 0, m.start()), norm.rfind("。", 0, m.start()))
         rules.first_leads_from = max(0, line_start)
-    for jm in JOIN_ALL_RE.finditer(norm):
-        if len(rules.join_all) >= 10:
-            break
-        who_s, who_e = jm.span("who")
-        names, _ = split_names(norm, original, who_s, who_e)
-        names = [n for n in names if looks_like_agency(n.norm)]
-        if names:
-            rules.join_all.append((jm.start(), names))
+    m = FIRST_PIECE_LEADS_RE.search(norm)
+    if m:
+        line_start = max(norm.rfind("\n", 0, m.start()), norm.rfind("。", 0, m.start()))
+        rules.first_piece_leads_from = max(0, line_start)
+    seen: set[int] = set()
+    for rx in JOIN_ALL_RES:
+        for jm in rx.finditer(norm):
+            if len(rules.join_all) + len(rules.lead_all) >= 10:
+                break
+            if jm.start() in seen:
+                continue
+            seen.add(jm.start())
+            names = _rule_names(norm, original, *jm.span("who"))
+            if names:
+                target = rules.lead_all if jm.group("verb") in ("牵头", "牵头负责") else rules.join_all
+                target.append((jm.start(), names))
     return rules
+
+
+def _pieces(norm: str, s: int, e: int) -> list[tuple[int, int]]:
+    """The comma pieces of a list, with 各区,县级市 (a collective name cut by a comma) kept whole."""
+    out: list[tuple[int, int]] = []
+    for ps, pe, _sep in _split_top(norm, s, e, re.compile(r"[,;]")):
+        after_comma = out and norm[out[-1][1] : out[-1][1] + 1] == ","
+        if after_comma and continues_collective(norm[slice(*out[-1])], norm[ps:pe]):
+            out[-1] = (out[-1][0], pe)
+        else:
+            out.append((ps, pe))
+    return out
+
+
+def _is_remark(norm: str, s: int, e: int) -> bool:
+    """A piece that is a sentence (各区县要结合实际抓好落实, 2025年底前完成), not a list of names."""
+    piece = norm[s:e].strip()
+    if not piece:
+        return False
+    if re.fullmatch(r"(?:到|在|于|力争|确保)?(?:19|20)\d{2}\s*年.{0,16}", piece):
+        return True
+    if not _REMARK_RE.search(piece):
+        return False
+    cores = [p[: strip_marker(p, 0, len(p))[0]].strip() for p in re.split(r"[、及]", piece) if p.strip()]
+    # A real list here ends every name with a body's suffix (市应急管理局 holds 应 and is one).
+    return not all(len(c) <= 25 and AGENCY_SUFFIX_RE.search(c) for c in cores)
+
+
+def _key(n: Name) -> str:
+    return re.sub(r"\s+", "", n.norm)
 
 
 _INNER_SPACE_RE = re.compile(r"(?<=[\u4e00-\u9fff()()])\s+(?=[\u4e00-\u9fff()()])")
@@ -325,16 +454,23 @@ def _tidy(name: str) -> str:
 def resolve_roles(clause: Clause, norm: str, original: str, rules: DocRules) -> None:
     """Fill lead/support/others/lead_inferred on a clause (rules 1-5 of the contract)."""
     entries: list[tuple[str, Name]] = []
+    lists: list[list[Name]] = []  # one per labelled list: prefixes are restored within one only
     others = False
+    first_piece = rules.first_piece_leads_from is not None and clause.start >= rules.first_piece_leads_from
     for label_role, s, e in clause.segments:
         if label_role == "deadline":
             clause.deadline_text.append((s, e))
             continue
-        for ss, se, _sep in _split_top(norm, s, e, re.compile(r"[,;]")):
+        lists.append([])
+        for piece_no, (ss, se) in enumerate(_pieces(norm, s, e)):
             piece = norm[ss:se]
-            if FIRST_LEADS_RE.search(piece) or _RULE_NOISE_RE.search(piece):
+            if FIRST_LEADS_RE.search(piece) or FIRST_PIECE_LEADS_RE.search(piece) or _RULE_NOISE_RE.search(piece):
                 continue
-            if JOIN_ALL_RE.search(piece):
+            if join_rule_match(piece):
+                continue
+            if _is_remark(norm, ss, se):
+                if re.search(r"(19|20)\d{2}\s*年", piece):
+                    clause.deadline_text.append((ss, se))
                 continue
             while ss < se and norm[ss] in " \t":
                 ss += 1
@@ -351,6 +487,8 @@ def resolve_roles(clause: Clause, norm: str, original: str, rules: DocRules) -> 
                     role = label_role
                 elif g_marker in ("lead", "support"):
                     role = g_marker
+                elif first_piece:
+                    role = "lead" if piece_no == 0 else "support"
                 else:
                     role = "generic"
                 names, ph = split_names(norm, original, gs, ge)
@@ -360,7 +498,9 @@ def resolve_roles(clause: Clause, norm: str, original: str, rules: DocRules) -> 
                         clause.deadline_text.append(n.note)
                     r = n.role if n.role in ("lead", "support") and label_role not in ("lead", "support") else role
                     entries.append((r, n))
-    restore_prefixes([n for _, n in entries], rules.places)
+                    lists[-1].append(n)
+    for names in lists:
+        restore_prefixes(names, rules.places)
     seen: set[str] = set()
     uniq: list[tuple[str, Name]] = []
     for r, n in entries:
@@ -370,6 +510,7 @@ def resolve_roles(clause: Clause, norm: str, original: str, rules: DocRules) -> 
         seen.add(key)
         uniq.append((r, n))
     lead: list[Name] = [n for r, n in uniq if r == "lead"]
+    marked = bool(lead)
     support: list[Name] = []
     inferred = False
     if lead:
@@ -383,12 +524,20 @@ def resolve_roles(clause: Clause, norm: str, original: str, rules: DocRules) -> 
             inferred = len(uniq) > 1 and not rule_applies
         else:
             support = [n for _, n in uniq]
+    earlier = [names for pos, names in rules.lead_all if pos < clause.start]
+    if earlier:
+        # Who leads every later item leads this one; the clause's own names help, unless marked lead.
+        keys = {_key(n) for n in earlier[-1]}
+        explicit = [n for n in lead if marked and _key(n) not in keys]
+        support = [n for n in lead + support if _key(n) not in keys and n not in explicit]
+        lead = earlier[-1] + explicit
+        inferred = False
+        seen |= keys
     for pos, join_names in rules.join_all:
         if pos < clause.start:
             for n in join_names:
-                key = re.sub(r"\s+", "", n.norm)
-                if key not in seen:
-                    seen.add(key)
+                if _key(n) not in seen:
+                    seen.add(_key(n))
                     support.append(n)
     clause.lead = [_tidy(n.text) for n in lead]
     clause.support = [_tidy(n.text) for n in support]

@@ -6,10 +6,11 @@ import bisect
 import re
 
 from . import dates, metadata
+from .attachments import attachment_lists, document_starts
 from .clauses import Clause, find_clauses, find_rules, resolve_roles
 from .models import ParsedDocument, ParsedMeasure, ParseError
 from .normalize import blank_artifacts, normalize
-from .numbering import Heading, find_headings, is_line_mode, set_titles
+from .numbering import INLINE_STYLES, Heading, find_headings, is_line_mode, set_titles
 from .tables import find_tables
 
 
@@ -20,8 +21,9 @@ def parse_document(text: str, source: str = "") -> ParsedDocument:
     text = blank_artifacts(text)
     norm = normalize(text)
     tables = find_tables(norm, text)
-    mask = [t.region for t in tables]
-    headings = find_headings(norm, mask)
+    lists = attachment_lists(norm)
+    mask = [t.region for t in tables] + lists
+    headings = find_headings(norm, mask, document_starts(norm, lists))
     rules = find_rules(norm, text)
     clauses = find_clauses(norm, [h.start for h in headings], mask)
     for t in tables:
@@ -187,9 +189,21 @@ def _lift_trailing_clauses(
             continue
         if any(k in by_owner for k in sib if k != o) or parent in by_owner:
             continue
-        if not _starts_paragraph(norm, clauses[idxs[0]].start, line_mode):
+        at = clauses[idxs[0]].start
+        if not (_starts_paragraph(norm, at, line_mode) or _inline_enumeration(norm, [headings[k] for k in sib], at)):
             continue
         owners[idxs[0]] = parent
+
+
+def _inline_enumeration(norm: str, items: list[Heading], clause_start: int) -> bool:
+    """(1)…;(2)…;(3)…。(责任单位:…): an enumeration inside one sentence is not an outline level, so
+    the clause after it speaks for the item the sentence belongs to."""
+    first = items[0].start
+    return (
+        all(h.style in INLINE_STYLES for h in items)
+        and "\n" not in norm[first:clause_start]
+        and norm.count("。", first, clause_start) <= 1
+    )
 
 
 def _starts_paragraph(norm: str, pos: int, line_mode: bool) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-_DOC_TYPES = (
+DOC_TYPES = (
     r"(实施意见|指导意见|若干意见|意见|实施方案|行动方案|工作方案|方案|实施办法|管理办法|办法|实施细则|细则|"
     r"行动计划|工作计划|计划|规划|纲要|若干措施|措施|规定|决定|通知|要点|工作要点|政策|条例|指引|清单)"
 )
@@ -12,9 +12,9 @@ DRAFT_RE = re.compile(r"征求意见稿|送审稿|会签稿|讨论稿|代拟稿|
 _DRAFT_MARK_RE = re.compile(
     r"\s*[(【\[]?\s*(公开)?(征求意见稿|送审稿|会签稿|讨论稿|代拟稿|审议稿|修改稿|草案)\s*[)】\]]?\s*$"
 )
-_TITLE_RE = re.compile(rf"^.{{4,80}}?{_DOC_TYPES}(\s*\((试行|暂行|修订|修订版|\d{{4}}.{{0,12}}年?)\))?$")
+_TITLE_RE = re.compile(rf"^.{{4,80}}?{DOC_TYPES}(\s*\((试行|暂行|修订|修订版|\d{{4}}.{{0,12}}年?)\))?$")
 _NOTICE_RE = re.compile(r"关于(?:印发|转发|对|公布|发布|公开征求)?《(?P<t>[^《》\n]{4,120})》")
-_NOTICE_PLAIN_RE = re.compile(rf"关于(?:印发|转发)(?P<t>.{{4,80}}?{_DOC_TYPES}(?:\([^()]{{1,20}}\))?)的通知")
+_NOTICE_PLAIN_RE = re.compile(rf"关于(?:印发|转发)(?P<t>.{{4,80}}?{DOC_TYPES}(?:\([^()]{{1,20}}\))?)的通知")
 _ATTACH_RE = re.compile(r"附件\s*[0-9]*\s*[::]?\s*《(?P<t>[^《》\n]{4,120})》")
 DOC_NO_RE = re.compile(r"[\u4e00-\u9fff]{1,12}[〔\[(【]\s*(?:19|20)\d{2}\s*[〕\])】]\s*\d{1,4}\s*号")
 _ORG_END = r"(人民政府|政府|办公厅|办公室|局|委员会|委|厅|部|中心|小组|办)"
@@ -71,8 +71,11 @@ def find_title(norm: str, original: str, head_end: int) -> str | None:
         if m and (_line_is_heading(head_n, m.start()) or (flat and m.start() < 300)):
             return _clean_title(original[m.start("t") : m.end("t")])
     if flat:
+        m = _NOTICE_PLAIN_RE.search(head_n, 0, 300)
+        if m:
+            return _clean_title(original[m.start("t") : m.end("t")])
         # No line breaks: a title opens the text and an addressee line (…各部门:) follows it.
-        m = re.match(rf"\s*(?P<t>[^。,;:]{{4,60}}?{_DOC_TYPES}(?:\([^()]{{1,20}}\))?)(?=[^。]{{0,60}}?:)", head_n)
+        m = re.match(rf"\s*(?P<t>[^。,;:]{{4,60}}?{DOC_TYPES}(?:\([^()]{{1,20}}\))?)(?=[^。]{{0,60}}?:)", head_n)
         if m:
             return _clean_title(original[m.start("t") : m.end("t")])
         return None

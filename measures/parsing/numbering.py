@@ -24,9 +24,14 @@ TOKEN_RE = re.compile(
     r"|(?P<circ>[\u2460-\u2473])"
     r"|(?P<pcirc>[\u2474-\u2487])"
     r"|(?P<ar>(?<![\d.A-Za-z第])(?P<ar_n>\d{1,3})(?:\.|、)(?![\d%]))"
+    # Read as headings only where the outline expects them: 11。 (a full stop for the 、) and
+    # 2.12345热线 (an item whose own text opens with digits).
+    r"|(?P<ars>(?<![\d.A-Za-z第])(?P<ars_n>\d{1,3})。)"
+    r"|(?P<ard>(?<![\d.A-Za-z第])(?P<ard_n>\d{1,3})[.、](?=\d+[\u4e00-\u9fff])(?!\d+(?:万|亿|千|百|个|元|倍|米|吨|亩|天|公里|平方|立方)))"
 )
 
-_INLINE_STYLES = ("circ", "arp")
+INLINE_STYLES = ("circ", "arp")
+_LOOSE_AR = ("ars", "ard")
 _STRONG_BEFORE = set("。;!?:)】」』”\"'|") | {"\t"}
 _SENTENCE_END = set("。;!?")
 
@@ -66,9 +71,11 @@ def _candidates(norm: str):
             raw = m.group(kind + "_n")
             number = cn_to_int(raw) if not raw.isdigit() else int(raw)
             style = kind
+        if kind in _LOOSE_AR:
+            style = "ar"
         if not number or number > 999:
             continue
-        yield m.start(), m.end(), style, number
+        yield m.start(), m.end(), style, number, kind in _LOOSE_AR
 
 
 def _boundary(norm: str, pos: int) -> str:
@@ -93,15 +100,25 @@ def is_line_mode(norm: str) -> bool:
     return len(norm) / len(lines) < 400
 
 
-def find_headings(norm: str, mask: list[tuple[int, int]] | None = None) -> list[Heading]:
-    """Accept the numbering tokens that form a consistent outline, in document order."""
+def find_headings(
+    norm: str, mask: list[tuple[int, int]] | None = None, restarts: list[int] | None = None
+) -> list[Heading]:
+    """Accept the numbering tokens that form a consistent outline, in document order. At each
+    offset of `restarts` (an attached document begins) the outline starts afresh."""
     line_mode = is_line_mode(norm)
     stack: list[list] = []  # [style, number]
     last_seen: dict[str, int] = {}
     out: list[Heading] = []
     masked = sorted(mask or [])
     mi = 0
-    for start, end, style, number in _candidates(norm):
+    pending = sorted(restarts or [])
+    for start, end, style, number, loose in _candidates(norm):
+        if pending and start >= pending[0]:
+            while pending and start >= pending[0]:
+                pending.pop(0)
+            stack, last_seen, fresh_doc = [], {}, True
+        else:
+            fresh_doc = False
         while mi < len(masked) and masked[mi][1] <= start:
             mi += 1
         if mi < len(masked) and masked[mi][0] <= start < masked[mi][1]:
@@ -118,16 +135,28 @@ def find_headings(norm: str, mask: list[tuple[int, int]] | None = None) -> list[
             continue
         styles = [s for s, _ in stack]
         accepted_at: int | None = None
-        if style in styles:
+        if loose:
+            # Only as the next sibling of an open arabic level, or the first child, never after a weak join.
+            if where == "weak":
+                continue
+            if style in styles:
+                k = styles.index(style)
+                if number == stack[k][1] + 1:
+                    accepted_at = k
+            elif number == 1 or (where == "line" and not out):
+                accepted_at = len(stack)
+        elif style in styles:
             k = styles.index(style)
             expected = stack[k][1] + 1
             if number == expected or (where == "line" and number == expected + 1):
                 accepted_at = k
-        elif not (line_mode and mid_line) or (style in _INLINE_STYLES and number == 1):
+        elif not (line_mode and mid_line) or (style in INLINE_STYLES and number == 1):
             # ①…②… and (1)…(2)… run inside a paragraph even where line breaks survive.
             fresh = number == 1 or (style in last_seen and number == last_seen[style] + 1)
             if where == "line" and not out:
                 fresh = True  # an excerpt may start mid-outline
+            if fresh_doc and number != 1:
+                fresh = False
             if fresh and where == "weak" and not _plausible_weak(norm, end):
                 fresh = False
             if fresh:
