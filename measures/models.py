@@ -25,6 +25,8 @@ class PolicyDocument(models.Model):
         related_name="coordinated_documents",
     )
     coordinator_names = models.JSONField(_("文中的统筹单位"), default=list, blank=True)
+    # What the coordinator corrected in the preview before confirming: [{ref, field, before, after}].
+    corrections = models.JSONField(_("导入前的更正"), default=list, blank=True)
     mechanisms = models.JSONField(_("工作机制"), default=list, blank=True)
     source_name = models.CharField(_("源文件"), max_length=255)
     # sha256 of the normalised text: the same content imported twice is recognised whatever the file's name.
@@ -65,6 +67,23 @@ class Measure(models.Model):
     deadlines = models.JSONField(_("文中时限"), default=list, blank=True)
     others = models.BooleanField(_("另有相关单位"), default=False)
     lead_inferred = models.BooleanField(_("牵头单位按排序推定"), default=False)
+    confidence = models.FloatField(_("解析把握"), default=1.0)
+    doubts = models.JSONField(_("存疑之处"), default=list, blank=True)
+
+    class Doubt(models.TextChoices):
+        """Why the parser is unsure (the codes of measures.parsing.doubts)."""
+
+        NOT_A_NAME = "not_a_name", _("有名称不像单位名")
+        NO_LEAD = "no_lead", _("未识别出牵头单位")
+        RULE_UNREAD = "rule_unread", _("前文似有统一分工规定,未能识别")
+        DUPLICATE_REF = "duplicate_ref", _("编号与其他措施重复")
+        NO_HEADING = "no_heading", _("不在任何编号条目下")
+        LONG_NAME = "long_name", _("单位名称过长,可能夹带了句子")
+        RESTORED_PREFIX = "restored_prefix", _("补全了单位名称的前缀")
+        REMARK_DROPPED = "remark_dropped", _("条款中有文字按说明处理,未作单位")
+        INFERRED_LEAD = "inferred_lead", _("未标明牵头,按排序推定")
+        RULE_APPLIED = "rule_applied", _("按文件的统一分工规定调整了单位")
+        SHARED_ITEM = "shared_item", _("同一条目含多个分工条款")
 
     class Meta:
         verbose_name = _("措施")
@@ -158,6 +177,7 @@ class ImportDraft(models.Model):
     error = models.TextField(_("解析失败原因"), blank=True)
     text = models.TextField(_("原文"), blank=True)
     parsed = models.JSONField(_("解析结果"), null=True, blank=True)
+    corrections = models.JSONField(_("更正记录"), default=list, blank=True)
     jurisdiction = models.ForeignKey(
         Jurisdiction, verbose_name=_("行政区"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )

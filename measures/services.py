@@ -5,6 +5,7 @@ this module stops at documents, measures, targets and the agency names they ment
 
 import datetime
 import hashlib
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -50,6 +51,7 @@ class ImportPreview:
     coordinator: Agency | None
     existing: PolicyDocument | None
     warnings: list[str] = field(default_factory=list)
+    corrections: list[dict] = field(default_factory=list)
 
     @property
     def unknown_names(self) -> list[str]:
@@ -195,6 +197,7 @@ def document_create(*, preview: ImportPreview, imported_by=None) -> PolicyDocume
         jurisdiction=preview.jurisdiction,
         coordinator=preview.coordinator,
         coordinator_names=parsed.coordinator,
+        corrections=preview.corrections,
         mechanisms=parsed.mechanisms,
         source_name=preview.source_name,
         source_hash=preview.source_hash,
@@ -211,6 +214,8 @@ def document_create(*, preview: ImportPreview, imported_by=None) -> PolicyDocume
             deadlines=m.deadlines,
             others=m.others,
             lead_inferred=m.lead_inferred,
+            confidence=m.confidence,
+            doubts=m.doubts,
         )
         for i, m in enumerate(parsed.measures)
     )
@@ -301,14 +306,111 @@ def import_draft_fail(*, draft_id: int, reason: str) -> ImportDraft | None:
 
 
 def import_draft_preview(*, draft: ImportDraft) -> ImportPreview:
-    """A parsed draft previewed against the directory as it is now."""
+    """A parsed draft, with the coordinator's corrections, previewed against the directory as it is now."""
     if draft.status != ImportDraft.Status.READY:
         reason = draft.error or _("尚未解析完成")
         raise DocumentImportError(f"{draft.source_name}: {reason}")
-    return document_preview_parsed(
+    preview = document_preview_parsed(
         text=draft.text,
         parsed=ParsedDocument.from_record(draft.parsed),
         source_name=draft.source_name,
         jurisdiction=draft.jurisdiction,
         coordinator=draft.coordinator,
     )
+    preview.corrections = list(draft.corrections)
+    return preview
+
+
+MAX_NAME = 128
+_NAME_SPLIT_RE = re.compile(r"[、,,;;\n]+")
+
+
+def correction_names(raw: str) -> list[str]:
+    """Agency names as a coordinator types them: separated by 、 , ; or lines."""
+    return [n.strip() for n in _NAME_SPLIT_RE.split(raw or "") if n.strip()]
+
+
+@transaction.atomic
+def import_draft_correct(
+    *, draft: ImportDraft, user, order: int, ref: str, title: str, lead: list[str], support: list[str]
+) -> ImportDraft:
+    """Correct one measure of a parsed draft before it is imported: its ref, title, lead and
+    support. What changed is recorded (kept with the document at confirm, exportable as gold); the
+    measure is then the coordinator's reading, so it is no longer inferred or doubtful."""
+    locked = ImportDraft.objects.select_for_update().get(pk=draft.pk)
+    if locked.status != ImportDraft.Status.READY or locked.user_id != user.pk:
+        raise DocumentImportError(_("该文件尚未解析完成,无法更正"))
+    measures = locked.parsed["measures"]
+    if not 0 <= order < len(measures):
+        raise DocumentImportError(_("没有这项措施"))
+    ref, title = ref.strip(), title.strip()
+    lead = list(dict.fromkeys(lead))
+    support = [n for n in dict.fromkeys(support) if n not in lead]
+    if not ref or len(ref) > 32:
+        raise DocumentImportError(_("编号不能为空,且不超过 32 个字符"))
+    if any(i != order and m["ref"] == ref for i, m in enumerate(measures)):
+        raise DocumentImportError(_("编号“%(ref)s”已被其他措施使用") % {"ref": ref})
+    if any(len(n) > MAX_NAME for n in lead + support):
+        raise DocumentImportError(_("单位名称不超过 %(n)d 个字符") % {"n": MAX_NAME})
+    measure = measures[order]
+    after = {"ref": ref, "title": title[:300], "lead": lead, "support": support}
+    changed = {k: [measure[k], v] for k, v in after.items() if measure[k] != v}
+    if not changed:
+        return locked
+    locked.corrections = [
+        *locked.corrections,
+        {
+            "ref": measure["ref"],
+            "order": order,
+            "changes": changed,
+            "by": user.get_username(),
+            "at": timezone.now().isoformat(timespec="seconds"),
+        },
+    ]
+    measure.update(after)
+    # The coordinator's reading: nothing inferred, no prefix restored, nothing left in doubt.
+    measure.update(lead_inferred=False, restored=[], doubts=[], confidence=1.0)
+    locked.save(update_fields=["parsed", "corrections"])
+    return locked
+
+
+def draft_gold(*, draft: ImportDraft) -> dict:
+    """The draft as the extraction contract's JSON (corrections included): gold for the corpus."""
+    return ParsedDocument.from_record(draft.parsed).to_dict()
+
+
+def document_gold(*, document: PolicyDocument) -> dict:
+    """An imported document as the extraction contract's JSON, as it stands after the coordinator's
+    corrections: gold for the corpus. Fixed queries whatever its size."""
+    measures = document.measures.order_by("order").prefetch_related("targets", "agencies")
+    out = []
+    for m in measures:
+        mentions = sorted(m.agencies.all(), key=lambda a: (a.role, a.position))
+        out.append(
+            {
+                "ref": m.ref,
+                "title": m.title,
+                "lead": [a.name for a in mentions if a.role == MeasureAgency.Role.LEAD],
+                "support": [a.name for a in mentions if a.role == MeasureAgency.Role.SUPPORT],
+                "others": m.others,
+                "lead_inferred": m.lead_inferred,
+                "deadlines": list(m.deadlines),
+                "targets": [
+                    {"text": t.text, "value": float(t.value), "unit": t.unit, "by": t.by or None}
+                    for t in m.targets.all()
+                ],
+            }
+        )
+    return {
+        "source": document.source_name,
+        "title": document.title or None,
+        "issuer": document.issuer or None,
+        "doc_number": document.doc_number or None,
+        "issued": document.issued.isoformat() if document.issued else None,
+        "effective": document.effective.isoformat() if document.effective else None,
+        "horizon": document.horizon,
+        "draft": document.is_draft,
+        "coordinator": list(document.coordinator_names),
+        "mechanisms": list(document.mechanisms),
+        "measures": out,
+    }

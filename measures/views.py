@@ -2,6 +2,7 @@
 unknown names → choose the coordinator → confirm. Views are edges: the reading and parsing are
 measures.services, the writes with tasks are tracker.services."""
 
+import json
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -10,17 +11,27 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tracker import services as tracker_services
-from tracker.forms import CoordinatorForm, ImportUploadForm, NameMapForm, agency_choices
+from tracker.forms import CoordinatorForm, ImportUploadForm, MeasureCorrectionForm, NameMapForm, agency_choices
 from tracker.selectors import directory_jurisdictions, visible_documents
 from tracker.views.common import coordinator_required, page
 
-from .models import ImportDraft, MeasureAgency
+from .models import ImportDraft, Measure, MeasureAgency
 from .parsing import ParsedMeasure
-from .services import DocumentImportError, ImportPreview, import_draft_create, import_draft_preview, mention_match
+from .services import (
+    DocumentImportError,
+    ImportPreview,
+    draft_gold,
+    import_draft_correct,
+    import_draft_create,
+    import_draft_preview,
+    mention_match,
+)
 
 # The waiting page reloads itself this often until the parse is done.
 PENDING_REFRESH_SECONDS = 2
@@ -67,13 +78,26 @@ class NameRow:
 
 @dataclass
 class MeasureRow:
+    order: int
     measure: ParsedMeasure
     lead: list[NameRow]
     support: list[NameRow]
+    doubts: list[str]  # labels: the parser's doubts, then the directory's
+    attention: float  # lower is looked at first
+
+    @property
+    def doubtful(self) -> bool:
+        return bool(self.doubts)
+
+
+# What a name the directory does not know, or knows only by similarity, takes off a row's standing.
+_MATCH_DOUBT = {MeasureAgency.Match.UNKNOWN: 0.3, MeasureAgency.Match.FUZZY: 0.15}
 
 
 def _rows(preview: ImportPreview) -> list[MeasureRow]:
+    """Every measure, the doubtful first (least sure first), the rest in document order."""
     labels = dict(MeasureAgency.Match.choices)
+    doubt_labels = dict(Measure.Doubt.choices)
 
     def names(pm: ParsedMeasure, names: list[str]) -> list[NameRow]:
         out = []
@@ -83,7 +107,16 @@ def _rows(preview: ImportPreview) -> list[MeasureRow]:
             out.append(NameRow(name, match, labels.get(match, match), r.agency_name, r.score))
         return out
 
-    return [MeasureRow(pm, names(pm, pm.lead), names(pm, pm.support)) for pm in preview.parsed.measures]
+    rows = []
+    for order, pm in enumerate(preview.parsed.measures):
+        lead, support = names(pm, pm.lead), names(pm, pm.support)
+        matches = {n.match for n in lead + support} & _MATCH_DOUBT.keys()
+        doubts = [str(doubt_labels.get(d, d)) for d in pm.doubts] + [
+            _("单位“%(n)s”%(m)s") % {"n": n.name, "m": n.label} for n in lead + support if n.match in _MATCH_DOUBT
+        ]
+        attention = pm.confidence - sum(_MATCH_DOUBT[m] for m in matches)
+        rows.append(MeasureRow(order, pm, lead, support, doubts, attention))
+    return sorted(rows, key=lambda r: (not r.doubtful, r.attention if r.doubtful else 0, r.order))
 
 
 def _draft(request: HttpRequest, pk: int) -> ImportDraft:
@@ -149,6 +182,7 @@ def _preview_page(
             "preview": preview,
             "page_obj": Paginator(rows, PREVIEW_PAGE_SIZE).get_page(request.GET.get("page")),
             "measure_count": len(rows),
+            "doubtful_count": sum(1 for r in rows if r.doubtful),
             "map_forms": map_forms,
             "unknown_count": len(unknown),
             "coordinator_form": coordinator_form,
@@ -213,3 +247,41 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
         messages.info(request, _("该文件由%(a)s督办,您不是其督办员,因此无法查看其任务") % {"a": document.coordinator})
         return redirect("pages:import")
     return redirect("pages:document", pk=document.pk)
+
+
+@require_POST
+@coordinator_required
+def import_correct(request: HttpRequest, pk: int, order: int) -> HttpResponse:
+    """Correct one measure's ref, title, lead and support before confirming."""
+    draft = _writable_draft(request, pk)
+    form = MeasureCorrectionForm(request.POST)
+    if form.is_valid():
+        try:
+            import_draft_correct(draft=draft, user=request.user, order=order, **form.cleaned_data)
+        except DocumentImportError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("已更正措施 %(ref)s") % {"ref": form.cleaned_data["ref"]})
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    response = redirect(reverse("pages:import-preview", args=[draft.pk]) + f"?page={request.POST.get('page', 1)}")
+    response.status_code = 303
+    return response
+
+
+@coordinator_required
+def import_gold(request: HttpRequest, pk: int) -> HttpResponse:
+    """The draft, corrections included, as the extraction contract's JSON: gold for the corpus."""
+    draft = _draft(request, pk)
+    if draft.status != ImportDraft.Status.READY:
+        raise Http404
+    return _json_download(draft_gold(draft=draft), draft.source_name)
+
+
+def _json_download(data: dict, source_name: str) -> HttpResponse:
+    stem = source_name.rsplit(".", 1)[0] or "document"
+    response = HttpResponse(
+        json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json; charset=utf-8"
+    )
+    response["Content-Disposition"] = content_disposition_header(True, f"{stem}.json")
+    return response

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Jurisdiction
 from measures.models import MeasureTarget, PolicyDocument
+from measures.services import correction_names
 
 from .api.filters import TaskFilter
 from .models import Assignment, Task
@@ -224,3 +225,18 @@ class CoordinatorForm(forms.Form):
 
 class AliasForm(forms.Form):
     name = forms.CharField(label=_("别名"), max_length=128)
+
+
+class MeasureCorrectionForm(forms.Form):
+    """One measure as the coordinator reads it, before import. Names are separated by 、 , ; or lines."""
+
+    ref = forms.CharField(label=_("编号"), max_length=32)
+    title = forms.CharField(label=_("标题"), max_length=300, required=False)
+    lead = forms.CharField(label=_("牵头单位"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    support = forms.CharField(label=_("配合单位"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean_lead(self) -> list[str]:
+        return correction_names(self.cleaned_data["lead"])
+
+    def clean_support(self) -> list[str]:
+        return correction_names(self.cleaned_data["support"])

@@ -33,6 +33,7 @@ urlpatterns = [
     path("attachments/<int:pk>/", tasks.attachment_download, name="attachment"),
     path("tasks/<int:pk>/do/<slug:action>/", tasks.task_transition, name="task-transition"),
     path("documents/<int:pk>/", documents.document_page, name="document"),
+    path("documents/<int:pk>/gold.json", documents.document_gold_download, name="document-gold"),
     # Coordinators
     path("board/", board.board, name="board"),
     path("rounds/", board.rounds, name="rounds"),
@@ -44,6 +45,8 @@ urlpatterns = [
     path("import/<int:pk>/", imports.import_preview, name="import-preview"),
     path("import/<int:pk>/map/", imports.import_map, name="import-map"),
     path("import/<int:pk>/confirm/", imports.import_confirm, name="import-confirm"),
+    path("import/<int:pk>/measures/<int:order>/", imports.import_correct, name="import-correct"),
+    path("import/<int:pk>/gold.json", imports.import_gold, name="import-gold"),
     # Leaders and coordinators
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/ledger.xlsx", dashboard.ledger_export, name="ledger"),

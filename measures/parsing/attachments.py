@@ -52,6 +52,12 @@ _TITLE_LINE_RE = re.compile(
     rf"[^。;:,、\n]{{4,60}}?{_TITLE_END}(?:\s*\([^()\n]{{1,20}}\))?[ \t]*$"
 )
 _LINE_TOP_RE = re.compile(r"(?m)^[ \t]*一\s*[、.]")
+# The same where line breaks were lost: …(省经信厅负责)某某行动计划(2021-2023年)一、总体要求…
+_FLAT_TITLE_RE = re.compile(
+    rf"(?<=[。)\s])[ \t]*(?![一二三四五六七八九十]+\s*[、.]|\(|\d|第|附)"
+    rf"[^。;:,、()\n]{{4,60}}?{_TITLE_END}(?:\s*\([^()\n]{{1,20}}\))?[ \t]*(?=一\s*[、.])"
+)
+_TOP_ANYWHERE_RE = re.compile(r"(?<![一二三四五六七八九十])一\s*[、.]")
 
 
 def document_starts(norm: str, lists: list[tuple[int, int]]) -> list[int]:
@@ -63,6 +69,10 @@ def document_starts(norm: str, lists: list[tuple[int, int]]) -> list[int]:
         top = _LINE_TOP_RE.search(norm, m.end(), m.end() + 400)
         if top is not None and _LINE_TOP_RE.search(norm, 0, m.start()):
             starts.append(m.start())
+    for m in _FLAT_TITLE_RE.finditer(norm):
+        if _TOP_ANYWHERE_RE.search(norm, 0, m.start()):
+            starts.append(m.start())
+    starts += _announced_starts(norm)
     for m in _MARKER_RE.finditer(norm):
         if any(s <= m.start() < e for s, e in lists):
             continue
@@ -75,3 +85,24 @@ def document_starts(norm: str, lists: list[tuple[int, int]]) -> list[int]:
             continue
         starts.append(m.start())
     return sorted(set(starts))
+
+
+def _announced_starts(norm: str) -> list[int]:
+    """A covering notice names what it attaches (现将《甲》《乙》印发给你们): where such a title later
+    stands on its own, before a preamble and a 一、, that document starts — lines or none."""
+    head = norm[:2000]
+    titles = {m.group(1).strip() for m in re.finditer(r"《([^《》\n]{4,80})》", head)}
+    starts = []
+    for title in titles:
+        pos = norm.find(title, len(head) // 4)
+        while pos != -1:
+            standalone = (
+                norm[pos - 1 : pos] not in ("《", "于", "发", "和", "、")
+                and norm[pos + len(title) : pos + len(title) + 1] != "》"
+            )
+            if standalone and _TOP_ANYWHERE_RE.search(norm, pos + len(title), pos + len(title) + 600):
+                if _TOP_ANYWHERE_RE.search(norm, 0, pos):
+                    starts.append(pos)
+                break
+            pos = norm.find(title, pos + 1)
+    return starts

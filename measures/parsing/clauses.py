@@ -47,6 +47,7 @@ def _label_role(name: str) -> str:
             return role
     raise ValueError(name)  # pragma: no cover - LABEL_RE matches only these
 
+
 # A parenthesis without a label is a clause when it ends by saying who does the work.
 _RESP_END_RE = re.compile(r"(负责|牵头|配合|落实|承担|分工负责|分别负责|负责落实|牵头落实)$")
 FIRST_LEADS_RE = re.compile(
@@ -98,6 +99,8 @@ class Clause:
     others: bool = False
     lead_inferred: bool = False
     restored: list[str] = field(default_factory=list)
+    rules_applied: list[str] = field(default_factory=list)  # document-wide rules that changed this clause
+    dropped: list[str] = field(default_factory=list)  # pieces read as remarks, not names
     deadline_text: list[tuple[int, int]] = field(default_factory=list)
     text_start: int | None = None
     body: tuple[int, int] | None = None  # table rows: the task cell, where deadlines and targets live
@@ -355,12 +358,22 @@ def find_clauses(norm: str, boundaries: list[int], mask: list[tuple[int, int]] |
     return clauses
 
 
+# A sentence about every later item and who does it, whatever the rules above made of it: where
+# none of them read it, the coordinator is told that a rule may have been missed.
+RULE_LIKE_RE = re.compile(
+    r"(?:以下|下列|下述)(?:各项|所有|全部)?(?:重点)?(?:任务|工作|措施|事项)[^。\n]{0,40}?(?:牵头|配合|参与|负责|落实)"
+    r"|不再(?:一一|逐一|单独|重复)?(?:列出|列明|标注|注明)|下同"
+    r"|(?:标|带|加|注)[^。\n]{0,6}?(?:的|者)(?:单位|部门)?(?:为|是)(?:牵头|主责)"
+)
+
+
 @dataclass
 class DocRules:
     first_leads_from: int | None = None  # offset where 列第一位的为牵头单位 was stated
     first_piece_leads_from: int | None = None  # offset where 逗号前的单位为牵头单位 was stated
     join_all: list[tuple[int, list[Name]]] = field(default_factory=list)  # who supports every later item
     lead_all: list[tuple[int, list[Name]]] = field(default_factory=list)  # who leads every later item
+    unread: list[int] = field(default_factory=list)  # offsets of rule-like sentences no rule read
     places: frozenset[str] = frozenset()
 
 
@@ -410,6 +423,17 @@ def find_rules(norm: str, original: str) -> DocRules:
             if names:
                 target = rules.lead_all if jm.group("verb") in ("牵头", "牵头负责") else rules.join_all
                 target.append((jm.start(), names))
+    read = [pos for pos, _ in rules.join_all + rules.lead_all]
+    read += [p for p in (rules.first_leads_from, rules.first_piece_leads_from) if p is not None]
+    for m in RULE_LIKE_RE.finditer(norm):
+        sentence = max(norm.rfind("\n", 0, m.start()), norm.rfind("。", 0, m.start()))
+        if any(sentence <= pos <= m.end() for pos in read) or FIRST_LEADS_RE.search(norm, sentence + 1, m.end() + 20):
+            continue
+        if re.search(r"[*★☆※△▲]", norm[sentence + 1 : m.end() + 10]):
+            continue  # marked names are read as leads wherever they stand
+        rules.unread.append(m.start())
+        if len(rules.unread) >= 10:
+            break
     return rules
 
 
@@ -457,6 +481,8 @@ def resolve_roles(clause: Clause, norm: str, original: str, rules: DocRules) -> 
     lists: list[list[Name]] = []  # one per labelled list: prefixes are restored within one only
     others = False
     first_piece = rules.first_piece_leads_from is not None and clause.start >= rules.first_piece_leads_from
+    if first_piece:
+        clause.rules_applied.append("first_piece_leads")
     for label_role, s, e in clause.segments:
         if label_role == "deadline":
             clause.deadline_text.append((s, e))
@@ -471,6 +497,8 @@ def resolve_roles(clause: Clause, norm: str, original: str, rules: DocRules) -> 
             if _is_remark(norm, ss, se):
                 if re.search(r"(19|20)\d{2}\s*年", piece):
                     clause.deadline_text.append((ss, se))
+                else:
+                    clause.dropped.append(original[ss:se].strip())
                 continue
             while ss < se and norm[ss] in " \t":
                 ss += 1
@@ -522,6 +550,8 @@ def resolve_roles(clause: Clause, norm: str, original: str, rules: DocRules) -> 
             support = [n for _, n in uniq if n is not generic[0]]
             rule_applies = rules.first_leads_from is not None and clause.start >= rules.first_leads_from
             inferred = len(uniq) > 1 and not rule_applies
+            if rule_applies and len(uniq) > 1:
+                clause.rules_applied.append("first_leads")
         else:
             support = [n for _, n in uniq]
     earlier = [names for pos, names in rules.lead_all if pos < clause.start]
@@ -533,12 +563,15 @@ def resolve_roles(clause: Clause, norm: str, original: str, rules: DocRules) -> 
         lead = earlier[-1] + explicit
         inferred = False
         seen |= keys
+        clause.rules_applied.append("lead_all")
     for pos, join_names in rules.join_all:
         if pos < clause.start:
             for n in join_names:
                 if _key(n) not in seen:
                     seen.add(_key(n))
                     support.append(n)
+                    if "join_all" not in clause.rules_applied:
+                        clause.rules_applied.append("join_all")
     clause.lead = [_tidy(n.text) for n in lead]
     clause.support = [_tidy(n.text) for n in support]
     clause.others = others

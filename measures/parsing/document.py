@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import re
 
-from . import dates, metadata
+from . import dates, doubts, metadata
 from .attachments import attachment_lists, document_starts
 from .clauses import Clause, find_clauses, find_rules, resolve_roles
 from .models import ParsedDocument, ParsedMeasure, ParseError
@@ -45,6 +45,10 @@ def parse_document(text: str, source: str = "") -> ParsedDocument:
         issued_year = int(issued[:4])
 
     measures = _assemble(norm, text, headings, kept, issued_year)
+    _disambiguate_refs(measures)
+    for m, c in zip(measures, kept, strict=True):
+        unread = any(pos < c.start for pos in rules.unread)
+        doubts.assess(m, c, rule_unread=unread, duplicate="#" in m.ref)
 
     measure_spans = sorted((m_start, m_end) for m_start, m_end in _spans(kept))
     outside = _complement(measure_spans, len(norm))
@@ -64,6 +68,16 @@ def parse_document(text: str, source: str = "") -> ParsedDocument:
         mechanisms=metadata.find_mechanisms(norm, mech_spans),
         measures=measures,
     )
+
+
+def _disambiguate_refs(measures: list[ParsedMeasure]) -> None:
+    """Two measures with one ref (two attached plans numbered alike, a slip in the numbering) would
+    collide in the database: the later ones get #2, #3 … and are flagged for the coordinator."""
+    seen: dict[str, int] = {}
+    for m in measures:
+        seen[m.ref] = seen.get(m.ref, 0) + 1
+        if seen[m.ref] > 1:
+            m.ref = f"{m.ref}#{seen[m.ref]}"
 
 
 def _spans(clauses: list[Clause]) -> list[tuple[int, int]]:

@@ -33,9 +33,11 @@ class ParsedMeasure:
     text: str = ""
     order: int = 0
     restored: list[str] = field(default_factory=list)
+    doubts: list[str] = field(default_factory=list)  # codes of parsing.doubts.WEIGHTS
+    confidence: float = 1.0
 
     def to_dict(self) -> dict:
-        # text/order/restored are for the database, not part of the extraction contract.
+        # text/order/restored/doubts/confidence are for the database, not part of the extraction contract.
         return {
             "ref": self.ref,
             "title": self.title,

@@ -58,3 +58,12 @@ def test_the_whole_corpus_reaches_the_target():
         tp, fp, fn = tp + len(g & p), fp + len(p - g), fn + len(g - p)
     f1 = 2 * tp / (2 * tp + fp + fn)
     assert f1 >= 0.97, f1
+
+
+@pytest.mark.parametrize("gold_path", GOLD, ids=lambda p: p.stem)
+def test_real_document_with_every_line_break_lost(gold_path: Path):
+    """As the same document arrives pasted from a scanned PDF: one line."""
+    gold = json.loads(gold_path.read_text(encoding="utf-8"))
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)
+    text = read_document(CORPUS / gold["source"], max_bytes=20 * 1024 * 1024).text.replace("\n", "")
+    assert score(gold, parse_document(text).to_dict())["assign_f1"] >= 0.95

@@ -291,3 +291,64 @@ def test_hard_wrapped_lines_are_joined_before_parsing():
     text = read_bytes((PLAN + "一、就业\n" + wrapped).encode(), name="a.txt", max_bytes=1 << 20).text
     m = measures(text)["1.1"]
     assert m["lead"] == ["市人力资源和社会保障局"] and m["support"] == ["市财政局", "各区、县级市政府"]
+
+
+# ---------------------------------------------------------------- doubts: say when unsure
+
+
+def _doubts(text: str) -> dict[str, tuple[list[str], float]]:
+    return {m.ref: (m.doubts, m.confidence) for m in parse_document(text).measures}
+
+
+def test_every_doubt_has_a_label_and_a_weight():
+    from measures.models import Measure
+    from measures.parsing.doubts import WEIGHTS
+
+    assert set(WEIGHTS) == set(Measure.Doubt.values)
+
+
+def test_a_clean_measure_is_sure_and_each_doubt_lowers_the_confidence():
+    text = PLAN + (
+        "一、重点任务\n(一)建设园区。(牵头单位:市工信局;配合单位:市财政局)\n"
+        "(二)培育企业。(责任单位:市科技局、财政局)\n"
+        "(三)做强平台。(有关单位负责)\n"
+    )
+    found = _doubts(text)
+    assert found["1.1"] == ([], 1.0)
+    assert found["1.2"][0] == ["restored_prefix", "inferred_lead"] and found["1.2"][1] < 1.0
+    assert "no_lead" in found["1.3"][0] and found["1.3"][1] < found["1.2"][1]
+
+
+def test_a_rule_like_sentence_no_rule_read_is_flagged_on_the_items_after_it():
+    text = PLAN + "下列事项由牵头部门会同属地统筹安排落实。\n一、重点任务\n(一)建设园区。(责任单位:市工信局)\n"
+    assert "rule_unread" in _doubts(text)["1.1"][0]
+
+
+def test_a_rule_read_is_said_on_the_items_it_changed():
+    text = PLAN + "以下各项任务均需各区人民政府配合落实。\n一、重点任务\n(一)建设园区。(责任单位:市工信局)\n"
+    doubts, _confidence = _doubts(text)["1.1"]
+    assert "rule_applied" in doubts and "rule_unread" not in doubts
+
+
+def test_two_measures_with_one_ref_are_told_apart_and_flagged():
+    text = (
+        PLAN
+        + "一、重点任务\n(一)建设园区。(责任单位:市工信局)\n"
+        + "某市人才工作计划\n一、重点任务\n(一)引进人才。(责任单位:市人社局)\n"
+    )
+    found = _doubts(text)
+    assert set(found) == {"1.1", "1.1#2"} and "duplicate_ref" in found["1.1#2"][0]
+
+
+def test_a_remark_read_out_of_the_names_is_flagged():
+    text = PLAN + "一、重点任务\n(一)建设园区。(责任单位:市工信局,各区县要结合实际抓好落实)\n"
+    assert "remark_dropped" in _doubts(text)["1.1"][0]
+
+
+def test_a_document_the_covering_notice_announced_starts_its_outline_without_line_breaks():
+    text = (
+        "某省人民政府办公厅关于印发甲若干政策和乙行动计划的通知 各市人民政府: 《甲若干政策》《乙行动计划》现印发给你们。"
+        "某省人民政府办公厅 2021年9月2日 甲若干政策 一、支持平台 建设平台。(省经信厅负责) 二、支持企业 改造设备。(省财政厅负责)"
+        "本政策自2021年起执行。乙行动计划 为推动发展,制定本计划。一、总体要求 到2023年建成体系。二、重点任务 (一)网络行动。(省通信管理局负责)"
+    )
+    assert list(measures(text)) == ["1", "2", "2.1"]

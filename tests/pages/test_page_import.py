@@ -1,5 +1,7 @@
 """Import through the pages: upload → preview → map an unknown name → confirm → the document."""
 
+import json
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -176,3 +178,76 @@ def test_a_long_preview_is_paged(coordinator, upload, tmp_path):
     assert first.context["measure_count"] == 250 and len(first.context["page_obj"].object_list) == 100
     last = coordinator.get(response["Location"], {"page": 3})
     assert [row.measure.ref for row in last.context["page_obj"].object_list][-1] == "250"
+
+
+def test_doubtful_measures_come_first_with_their_reasons(coordinator, upload):
+    response = upload()
+    rows = coordinator.get(response["Location"]).context["page_obj"].object_list
+    doubtful = [r for r in rows if r.doubtful]
+    assert doubtful, "the Jinan seed has a name the directory does not know"
+    assert rows[: len(doubtful)] == doubtful
+    assert all(r.doubts for r in doubtful)
+    assert any(REMOVED in d for r in doubtful for d in r.doubts)  # the directory's doubt, said in words
+
+
+def _draft_measure(draft, ref):
+    draft.refresh_from_db()
+    return next((i, m) for i, m in enumerate(draft.parsed["measures"]) if m["ref"] == ref)
+
+
+def test_a_corrected_measure_is_imported_as_corrected_and_the_correction_kept(coordinator, upload):
+    upload()
+    draft = ImportDraft.objects.get()
+    order, measure = _draft_measure(draft, draft.parsed["measures"][0]["ref"])
+    url = reverse("pages:import-correct", args=[draft.pk, order])
+    response = coordinator.post(
+        url, {"ref": "9.9", "title": "更正后的标题", "lead": "市商务局", "support": "市财政局、市发展改革委"}
+    )
+    assert response.status_code == 303
+    _order, corrected = _draft_measure(draft, "9.9")
+    assert (corrected["lead"], corrected["support"], corrected["doubts"]) == (
+        ["市商务局"],
+        ["市财政局", "市发展改革委"],
+        [],
+    )
+    assert draft.corrections[0]["changes"]["ref"] == [measure["ref"], "9.9"]
+
+    gold = json.loads(coordinator.get(reverse("pages:import-gold", args=[draft.pk])).content)
+    assert any(m["ref"] == "9.9" and m["title"] == "更正后的标题" for m in gold["measures"])
+
+    coordinator_id = Agency.objects.get(jurisdiction=draft.jurisdiction, name="市发展改革委").pk
+    coordinator.post(reverse("pages:import-confirm", args=[draft.pk]), {"coordinator": coordinator_id})
+    document = PolicyDocument.objects.get()
+    imported = document.measures.get(ref="9.9")
+    assert imported.title == "更正后的标题" and imported.confidence == 1.0
+    assert list(imported.agencies.order_by("role", "position").values_list("role", "name")) == [
+        ("lead", "市商务局"),
+        ("support", "市财政局"),
+        ("support", "市发展改革委"),
+    ]
+    assert document.corrections == draft.corrections
+    exported = json.loads(coordinator.get(reverse("pages:document-gold", args=[document.pk])).content)
+    assert next(m for m in exported["measures"] if m["ref"] == "9.9")["support"] == ["市财政局", "市发展改革委"]
+
+
+def test_a_correction_that_would_duplicate_a_ref_is_refused(coordinator, upload):
+    upload()
+    draft = ImportDraft.objects.get()
+    first, second = draft.parsed["measures"][:2]
+    response = coordinator.post(
+        reverse("pages:import-correct", args=[draft.pk, 1]),
+        {"ref": first["ref"], "title": "", "lead": "", "support": ""},
+    )
+    assert response.status_code == 303
+    draft.refresh_from_db()
+    assert draft.parsed["measures"][1]["ref"] == second["ref"] and draft.corrections == []
+    assert "已被其他措施使用" in coordinator.get(response["Location"]).content.decode()
+
+
+def test_another_users_draft_cannot_be_corrected_or_exported(coordinator, upload):
+    upload()
+    draft = ImportDraft.objects.get()
+    other = Client()
+    other.force_login(UserFactory(username="other-coord2", role=User.Role.COORDINATOR))
+    assert other.post(reverse("pages:import-correct", args=[draft.pk, 0]), {"ref": "1"}).status_code == 404
+    assert other.get(reverse("pages:import-gold", args=[draft.pk])).status_code == 404
