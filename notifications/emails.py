@@ -23,6 +23,8 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escape
 
+from tracker.workflow import TRANSITIONS
+
 from .models import Notification, Preference
 
 K = Notification.Kind
@@ -35,6 +37,10 @@ TEMPLATE_NAMES = {
     K.ROUND_MISSED: "round-missed",
     K.MANUAL_NUDGE: "manual-nudge",
     K.DIGEST: "digest",
+    K.DECISION: "decision",
+    K.REQUEST: "request",
+    K.ASSIGNED: "assigned",
+    K.ROUND_OPENED: "round-opened",
 }
 
 SETTINGS_SALT = "notifications.settings"
@@ -113,6 +119,8 @@ def context(notification: Notification) -> dict:
         )
     if notification.round_id:
         ctx.update(round_title=notification.round.title, round_due=notification.round.due_date)
+    if data.get("action") in TRANSITIONS:
+        ctx["action_label"] = TRANSITIONS[data["action"]].label
     if notification.kind == K.DIGEST:
         for key in ("overdue", "due_soon", "requests"):
             for row in data.get(key, []):

@@ -21,6 +21,10 @@ class Notification(models.Model):
         ROUND_MISSED = "round_missed", _("调度逾期未报")
         MANUAL_NUDGE = "manual_nudge", _("催办")
         DIGEST = "digest", _("每周摘要")
+        DECISION = "decision", _("审核结果")
+        REQUEST = "request", _("待审核申请")
+        ASSIGNED = "assigned", _("新分配任务")
+        ROUND_OPENED = "round_opened", _("调度开始")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("待发送")
@@ -80,6 +84,10 @@ class Notification(models.Model):
                 condition=models.Q(status__in=["pending", "sending"]),
             ),
             models.Index(fields=["recipient", "-created_at", "-id"], name="notification_inbox_idx"),
+            # The header's unread count, on every page: only unread rows are indexed.
+            models.Index(
+                fields=["recipient"], name="notification_unread_idx", condition=models.Q(read_at__isnull=True)
+            ),
         ]
 
     def __str__(self) -> str:

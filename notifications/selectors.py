@@ -143,6 +143,23 @@ def round_missing_by_user(round_id: int) -> dict[int, int]:
     return dict(per_user)
 
 
+def lead_agencies(task_id: int) -> list[int]:
+    return list(
+        Assignment.objects.filter(task_id=task_id, role=Assignment.Role.LEAD)
+        .order_by("position")
+        .values_list("agency_id", flat=True)
+    )
+
+
+def rounds_opened_between(start, end) -> list[int]:
+    """Open rounds opened in [start, end]; rounds are few (a handful per document)."""
+    return list(
+        ReportingRound.objects.filter(closed_at__isnull=True, opened_at__range=(start, end))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 def nudge_recipients(task_id: int, agency_id: int | None) -> list[int]:
     """A hand nudge aimed at one agency reaches its staff; one without an agency reaches all."""
     if agency_id is not None:

@@ -43,7 +43,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from agencies.models import Agency, User
-from tracker.models import TaskEvent
+from tracker.models import ReportingRound, TaskEvent
 
 from . import emails, schedule, selectors
 from .models import Notification, Preference
@@ -265,6 +265,10 @@ def sweep_run(*, at: datetime.datetime, on_recorded: OnRecorded | None = None) -
         result.recorded += _record(rows, now=now, on_recorded=on_recorded)
     for rows in _round_batches(today, config):
         result.recorded += _record(rows, now=now, on_recorded=on_recorded)
+    # The notice of an opened round goes out when the round commits; should that never have run
+    # (the process died in between), the sweep records it for rounds opened in the last two days.
+    for round_id in selectors.rounds_opened_between(at - datetime.timedelta(days=2), at):
+        result.recorded += round_opened_record(round_id=round_id, on_recorded=on_recorded)
     result.requeued = notifications_requeue(now=now, on_ready=on_recorded)
     return result
 
@@ -302,15 +306,89 @@ def notifications_requeue(*, now: datetime.datetime, on_ready: OnRecorded | None
 def nudge_record(*, event: TaskEvent, on_recorded: OnRecorded | None) -> int:
     """Turn a 催办 TaskEvent into notifications for the agency's staff, in the event's transaction."""
     recipients = selectors.nudge_recipients(event.task_id, event.agency_id)
-    actor = ""
-    if event.actor_id:
-        actor_user = User.objects.select_related("agency").filter(pk=event.actor_id).first()
-        if actor_user is not None:
-            actor = actor_user.agency.name if actor_user.agency_id else actor_user.get_username()
-    data = {"comment": event.comment, "actor": actor, "agency": event.agency_id}
+    data = {"comment": event.comment, "actor": _actor_label(event), "agency": event.agency_id}
     rows = [
         Row(user_id, K.MANUAL_NUDGE, f"task:{event.task_id}", f"event:{event.pk}", task_id=event.task_id, data=data)
         for user_id in recipients
+    ]
+    return _record(rows, now=timezone.now(), on_recorded=on_recorded)
+
+
+# --- decisions, requests, new assignments, opened rounds ---------------------------------------
+
+# A coordinator's decision reaches the agencies that asked (the lead) or, for a change of the whole
+# task's course, everyone on it; a request reaches the document's coordinators.
+DECISIONS_TO_LEAD = frozenset({"accept_closure", "return_closure", "approve_extension", "refuse_extension"})
+DECISIONS_TO_ALL = frozenset({"suspend", "resume", "cancel"})
+REQUESTS = frozenset({"request_closure", "request_extension"})
+
+
+def _actor_label(event: TaskEvent) -> str:
+    if not event.actor_id:
+        return ""
+    actor = User.objects.select_related("agency").filter(pk=event.actor_id).first()
+    if actor is None:
+        return ""
+    return actor.agency.name if actor.agency_id else actor.get_username()
+
+
+def event_record(*, event: TaskEvent, on_recorded: OnRecorded | None) -> int:
+    """Turn a task event that somebody must hear of into ledger rows, in the event's transaction:
+    a decision on a request, a request waiting for a decision, an agency newly on the task. The key
+    holds the event id, so recording it twice records nothing more."""
+    action = (event.data or {}).get("action", "")
+    if event.kind == TaskEvent.Kind.STATUS and action in DECISIONS_TO_LEAD | DECISIONS_TO_ALL:
+        kind = K.DECISION
+        if action in DECISIONS_TO_LEAD:
+            staff = selectors.staff_by_agency(selectors.lead_agencies(event.task_id))
+            recipients = sorted({u for users in staff.values() for u in users})
+        else:
+            recipients = selectors.task_staff([event.task_id]).get(event.task_id, [])
+    elif event.kind == TaskEvent.Kind.STATUS and action in REQUESTS:
+        kind = K.REQUEST
+        document_id = event.task.document_id
+        recipients = selectors.document_coordinators([document_id]).get(document_id, [])
+    elif event.kind == TaskEvent.Kind.ASSIGNMENT:
+        kind = K.ASSIGNED
+        added = _added_agencies(event)
+        staff = selectors.staff_by_agency(added)
+        recipients = sorted({u for a in added for u in staff.get(a, [])})
+    else:
+        return 0
+    data = {
+        "action": action,
+        "to_status": event.to_status,
+        "comment": event.comment,
+        "actor": _actor_label(event),
+        # The date a request asks for, or the one a decision set.
+        "due": (event.data or {}).get("new_due_date") or (event.data or {}).get("requested_due_date") or "",
+    }
+    rows = [
+        Row(user_id, kind, f"task:{event.task_id}", f"event:{event.pk}", task_id=event.task_id, data=data)
+        for user_id in recipients
+        if user_id != event.actor_id
+    ]
+    return _record(rows, now=timezone.now(), on_recorded=on_recorded)
+
+
+def _added_agencies(event: TaskEvent) -> list[int]:
+    """The agencies an assignment event put on the task: a reassignment's new ones, a mapped name's agency."""
+    data = event.data or {}
+    if "after" in data:
+        return sorted(int(a) for a in set(data["after"]) - set(data.get("before", {})))
+    return [event.agency_id] if event.agency_id else []
+
+
+def round_opened_record(*, round_id: int, on_recorded: OnRecorded | None) -> int:
+    """Tell the staff of every agency that owes the round a report that it is open. Safe to run
+    again (the sweep does, for rounds opened lately, in case the first run never happened)."""
+    round = ReportingRound.objects.filter(pk=round_id, closed_at__isnull=True).first()
+    if round is None:
+        return 0
+    data = {"due": round.due_date.isoformat()}
+    rows = [
+        Row(user_id, K.ROUND_OPENED, f"round:{round.pk}", "opened", round_id=round.pk, data={**data, "missing": n})
+        for user_id, n in selectors.round_missing_by_user(round.pk).items()
     ]
     return _record(rows, now=timezone.now(), on_recorded=on_recorded)
 

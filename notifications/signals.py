@@ -1,18 +1,36 @@
-"""Hand nudges (tracker.services.task_nudge records a NUDGE TaskEvent) become notifications.
+"""Task events that someone must hear of become notifications: hand nudges (a NUDGE event),
+decisions and requests (STATUS events of those actions), agencies newly on a task (ASSIGNMENT);
+and an opened round reaches the agencies that owe it.
 
 A signal, because imports run one way (tracker ← notifications): the tracker does not know this
-app exists. The rows are written in the nudge's own transaction and sent after it commits."""
+app exists. Event rows are recorded in the event's own transaction and sent after it commits. An
+opened round is recorded once it commits (its entries are written after the round row); the sweep
+records it again for recent rounds, so a process that dies in between loses nothing."""
 
+from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from tracker.models import TaskEvent
+from tracker.models import ReportingRound, TaskEvent
 
 
-@receiver(post_save, sender=TaskEvent, dispatch_uid="notifications.nudge")
-def nudge_event_saved(sender, instance: TaskEvent, created: bool, raw: bool = False, **kwargs) -> None:
-    if not created or raw or instance.kind != TaskEvent.Kind.NUDGE:
+@receiver(post_save, sender=TaskEvent, dispatch_uid="notifications.task_event")
+def task_event_saved(sender, instance: TaskEvent, created: bool, raw: bool = False, **kwargs) -> None:
+    if not created or raw:
         return
     from . import services, tasks
 
-    services.nudge_record(event=instance, on_recorded=tasks.enqueue_sends)
+    if instance.kind == TaskEvent.Kind.NUDGE:
+        services.nudge_record(event=instance, on_recorded=tasks.enqueue_sends)
+    elif instance.kind in (TaskEvent.Kind.STATUS, TaskEvent.Kind.ASSIGNMENT):
+        services.event_record(event=instance, on_recorded=tasks.enqueue_sends)
+
+
+@receiver(post_save, sender=ReportingRound, dispatch_uid="notifications.round_opened")
+def round_saved(sender, instance: ReportingRound, created: bool, raw: bool = False, **kwargs) -> None:
+    if not created or raw:
+        return
+    from . import services, tasks
+
+    round_id = instance.pk
+    transaction.on_commit(lambda: services.round_opened_record(round_id=round_id, on_recorded=tasks.enqueue_sends))

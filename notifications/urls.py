@@ -7,6 +7,7 @@ app_name = "notifications"
 urlpatterns = [
     path("", views.inbox, name="inbox"),
     path("read/", views.mark_read, name="mark-read"),
+    path("<int:pk>/", views.open_notification, name="open"),
     path("settings/", views.preferences, name="settings"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("ics/<str:token>.ics", views.calendar, name="ics"),

@@ -5,11 +5,11 @@ import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -17,22 +17,34 @@ from django.views.decorators.http import require_http_methods, require_POST
 from icalendar import Calendar, Event
 
 from agencies.models import Agency
+from tracker.views.common import page, page_login_required
 
 from . import emails, schedule, selectors, services
 from .forms import PreferenceForm
-from .models import Preference
+from .models import Notification, Preference
 
 PAGE_SIZE = 30
 
 
-@login_required
+@page_login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.inbox(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
-    items = [(n, emails.headline(n)) for n in page.object_list]
-    return render(request, "notifications/inbox.html", {"page": page, "items": items})
+    page_obj = Paginator(selectors.inbox(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    items = [(n, emails.headline(n)) for n in page_obj.object_list]
+    return page(request, "notifications/inbox.html", {"page": page_obj, "items": items})
 
 
-@login_required
+@page_login_required
+def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
+    """Open what a notification is about, marking it read on the way."""
+    notification = get_object_or_404(Notification.objects.filter(recipient=request.user), pk=pk)
+    services.notification_mark_read(user=request.user, ids=[notification.pk])
+    if notification.task_id:
+        return redirect("pages:task", pk=notification.task_id)
+    # A round or a digest is about the agency's list of tasks.
+    return redirect("pages:my-tasks" if request.user.agency_id else "notifications:inbox")
+
+
+@page_login_required
 @require_POST
 def mark_read(request: HttpRequest) -> HttpResponse:
     ids = request.POST.getlist("id")
@@ -64,8 +76,13 @@ def preferences(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         services.preference_update(user=user, **form.cleaned_data)
         saved = True
-    return render(
-        request, "notifications/settings.html", {"form": form, "token": token, "saved": saved, "person": user}
+    ics_url = (
+        emails.absolute(reverse("notifications:ics", args=[emails.ics_token(user.agency_id)])) if user.agency_id else ""
+    )
+    return page(
+        request,
+        "notifications/settings.html",
+        {"form": form, "token": token, "saved": saved, "person": user, "ics_url": ics_url},
     )
 
 
@@ -80,7 +97,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         services.unsubscribe(user=user)
         done = True
-    return render(request, "notifications/unsubscribe.html", {"token": token, "done": done, "person": user})
+    return page(request, "notifications/unsubscribe.html", {"token": token, "done": done, "person": user})
 
 
 def calendar(request: HttpRequest, token: str) -> HttpResponse:
