@@ -49,11 +49,19 @@ class PolicyDocument(models.Model):
         indexes = [models.Index(fields=["coordinator"], name="document_coordinator_idx")]
 
     def __str__(self) -> str:
-        # Many notices carry no title line of their own; name them the way a clerk would.
-        if self.title:
-            return self.title
-        parts = [self.issuer, self.doc_number, self.issued.isoformat() if self.issued else ""]
-        return " ".join(p for p in parts if p) or self.source_name
+        return self.label(self.title, self.issuer, self.doc_number, self.issued, self.source_name)
+
+    # The fields label() reads, for lists that fetch values rather than rows.
+    LABEL_FIELDS = ("title", "issuer", "doc_number", "issued", "source_name")
+
+    @staticmethod
+    def label(title: str, issuer: str, doc_number: str, issued, source_name: str) -> str:
+        """Many notices carry no title line of their own: name them the way a clerk would, by
+        issuer, number and date; the file name only when the text says none of these."""
+        if title:
+            return title
+        parts = [issuer, doc_number, issued.isoformat() if issued else ""]
+        return " ".join(p for p in parts if p) or source_name
 
 
 class Measure(models.Model):

@@ -1,13 +1,20 @@
 import datetime
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 
 
 def assigned_to(agency_id: int):
     """Assignments of an agency, directly or through a group it belongs to (staff of 历下区 see what
     各区县人民政府 must do)."""
     return Q(agency_id=agency_id) | Q(agency__members=agency_id)
+
+
+def leader_jurisdiction(user):
+    """A leader oversees every document of their agency's jurisdiction: the id, as a subquery."""
+    from agencies.models import Agency
+
+    return Subquery(Agency.objects.filter(pk=user.agency_id).values("jurisdiction_id")[:1])
 
 
 class TaskQuerySet(models.QuerySet):
@@ -42,4 +49,6 @@ class TaskQuerySet(models.QuerySet):
             condition |= Q(Exists(Assignment.objects.filter(assigned_to(user.agency_id), task=OuterRef("pk"))))
             if user.role == user.Role.COORDINATOR:
                 condition |= Q(document__coordinator_id=user.agency_id)
+            if user.role == user.Role.LEADER:
+                condition |= Q(document__jurisdiction_id=leader_jurisdiction(user))
         return self.filter(condition)

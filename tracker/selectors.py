@@ -24,6 +24,7 @@ from .models import (
     Task,
     TaskEvent,
 )
+from .querysets import leader_jurisdiction
 from .roles import document_access, user_agency_ids
 from .workflow import FINISHED, OPEN
 
@@ -93,7 +94,7 @@ def directory_jurisdictions(user) -> QuerySet[Jurisdiction]:
 
 
 def visible_documents(user) -> QuerySet[PolicyDocument]:
-    """Documents with at least one task the user may see, plus those they coordinate or were given."""
+    """Documents with at least one task the user may see, plus those they coordinate, oversee or were given."""
     if not user.is_authenticated:
         return PolicyDocument.objects.none()
     if user.is_superuser:
@@ -101,7 +102,22 @@ def visible_documents(user) -> QuerySet[PolicyDocument]:
     condition = Q(pk__in=Task.objects.visible_to(user).values("document_id")) | Q(access__user=user)
     if user.role == user.Role.COORDINATOR and user.agency_id:
         condition |= Q(coordinator_id=user.agency_id)
+    if user.role == user.Role.LEADER and user.agency_id:
+        condition |= Q(jurisdiction_id=leader_jurisdiction(user))
     return PolicyDocument.objects.filter(condition).distinct()
+
+
+def overseen_documents(user) -> QuerySet[PolicyDocument]:
+    """Documents whose results a leader reads (dashboards, bulletins): those of their agency's
+    jurisdiction, and those they were granted as leader; a coordinator's own too."""
+    if not user.is_authenticated:
+        return PolicyDocument.objects.none()
+    if user.is_superuser:
+        return PolicyDocument.objects.all()
+    condition = Q(access__user=user, access__role=DocumentAccess.Role.LEADER)
+    if user.role == user.Role.LEADER and user.agency_id:
+        condition |= Q(jurisdiction_id=leader_jurisdiction(user))
+    return PolicyDocument.objects.filter(condition).distinct() | coordinated_documents(user)
 
 
 # ---------------------------------------------------------------- lists of tasks
@@ -339,15 +355,16 @@ def rates_by_agency(tasks: QuerySet[Task], *, today: datetime.date, limit: int =
 
 
 def rates_by_document(tasks: QuerySet[Task], *, today: datetime.date, limit: int = 30) -> list[Rate]:
+    label_fields = [f"document__{f}" for f in PolicyDocument.LABEL_FIELDS]
     rows = (
-        tasks.values("document_id", "document__title", "document__source_name")
+        tasks.values("document_id", *label_fields)
         .annotate(**_rate_aggregates("", today, _closed_on_time("pk", "due_date")))
         .order_by("-total", "document_id")[:limit]
     )
     return [
         Rate(
             r["document_id"],
-            r["document__title"] or r["document__source_name"],
+            PolicyDocument.label(*(r[f] for f in label_fields)),
             r["total"],
             r["closed"],
             r["overdue"],

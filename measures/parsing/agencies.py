@@ -302,6 +302,8 @@ def _is_bare(norm_name: str, places: frozenset[str] = frozenset()) -> bool:
         return False
     if re.search(r"[省市区县州旗]", _ADMIN_WORDS_RE.sub("", norm_name)):
         return False
+    if re.search(r"街道|乡|镇|村|社区|开发区|园区", norm_name):
+        return False  # a sub-district body is named for its own place (城东街道管理办)
     if _NO_RESTORE_RE.search(norm_name):
         return False
     return bool(_DEPARTMENT_END_RE.search(norm_name)) and len(norm_name) <= 12

@@ -15,6 +15,8 @@ _DRAFT_MARK_RE = re.compile(
 _TITLE_RE = re.compile(rf"^.{{4,80}}?{DOC_TYPES}(\s*\((试行|暂行|修订|修订版|\d{{4}}.{{0,12}}年?)\))?$")
 _NOTICE_RE = re.compile(r"关于(?:印发|转发|对|公布|发布|公开征求)?《(?P<t>[^《》\n]{4,120})》")
 _NOTICE_PLAIN_RE = re.compile(rf"关于(?:印发|转发)(?P<t>.{{4,80}}?{DOC_TYPES}(?:\([^()]{{1,20}}\))?)的通知")
+# 转发市甲委、市乙局《关于…的实施意见》的通知: a forwarded plan, named after its authors.
+_FORWARD_RE = re.compile(r"(?:印发|转发)[^《》\n。]{0,60}?《(?P<t>[^《》\n]{4,120})》(?:的)?通知")
 _ATTACH_RE = re.compile(r"附件\s*[0-9]*\s*[::]?\s*《(?P<t>[^《》\n]{4,120})》")
 DOC_NO_RE = re.compile(r"[\u4e00-\u9fff]{1,12}[〔\[(【]\s*(?:19|20)\d{2}\s*[〕\])】]\s*\d{1,4}\s*号")
 _ORG_END = r"(人民政府|政府|办公厅|办公室|局|委员会|委|厅|部|中心|小组|办)"
@@ -66,7 +68,7 @@ def find_title(norm: str, original: str, head_end: int) -> str | None:
     """The plan's own title: the attachment's when a covering notice wraps it."""
     head_n = norm[:head_end]
     flat = "\n" not in head_n.strip()
-    for rx in (_NOTICE_RE, _ATTACH_RE):
+    for rx in (_NOTICE_RE, _FORWARD_RE, _ATTACH_RE):
         m = rx.search(head_n)
         if m and (_line_is_heading(head_n, m.start()) or (flat and m.start() < 300)):
             return _clean_title(original[m.start("t") : m.end("t")])

@@ -352,3 +352,19 @@ def test_a_document_the_covering_notice_announced_starts_its_outline_without_lin
         "本政策自2021年起执行。乙行动计划 为推动发展,制定本计划。一、总体要求 到2023年建成体系。二、重点任务 (一)网络行动。(省通信管理局负责)"
     )
     assert list(measures(text)) == ["1", "2", "2.1"]
+
+
+def test_a_sub_district_body_keeps_its_own_place_name():
+    m = measures(PLAN + "一、重点任务\n(一)建设园区。(责任单位:区发改委、区建管委,城东街道管理办、城西街道管理办)\n")[
+        "1.1"
+    ]
+    assert m["support"] == ["区建管委", "城东街道管理办", "城西街道管理办"]
+
+
+def test_the_title_of_a_forwarded_plan():
+    text = (
+        "某市人民政府办公厅转发市住房城乡建设委、市房屋局《关于推进物业服务提质的实施意见》的通知\n各区人民政府:\n"
+        "现转发给你们,请认真按照执行。\n关于推进物业服务提质的实施意见\n市住房城乡建设委 市房屋局\n"
+        "一、重点任务\n(一)规范服务。(责任单位:市房屋局)\n"
+    )
+    assert parse_document(text).title == "关于推进物业服务提质的实施意见"

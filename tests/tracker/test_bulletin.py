@@ -48,5 +48,12 @@ def test_bulletin_page_and_excel(world, round_with_reports, client_for):  # noqa
     assert [c.value for c in sheet[2]] == ["单位", "应报", "已报", "未报", "逾期任务", "黄色督办", "红色督办"]
     assert sheet["A3"].value == "市教育局" and sheet.freeze_panes == "A3"
     assert workbook["逾期任务"]["B3"].value == "市教育局"
-    for who in ("lead", "leader", "outsider"):
+    for who in ("lead", "outsider"):
         assert client_for(who).get(reverse("pages:bulletin", args=[round_with_reports.pk])).status_code in (403, 404)
+    # The document's leaders read and download the bulletin, without the coordinator's round page.
+    leader_page = client_for("leader").get(reverse("pages:bulletin", args=[round_with_reports.pk]))
+    assert (
+        leader_page.status_code == 200
+        and f'href="{reverse("pages:round", args=[round_with_reports.pk])}"' not in leader_page.content.decode()
+    )
+    assert client_for("leader").get(reverse("pages:bulletin-xlsx", args=[round_with_reports.pk])).status_code == 200

@@ -1,5 +1,8 @@
+import json
+
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -85,15 +88,47 @@ class TransitionSerializer(serializers.Serializer):
 
 
 class ReportValueSerializer(serializers.Serializer):
-    target = serializers.IntegerField()
+    target = serializers.IntegerField(source="target_id")
     value = serializers.DecimalField(max_digits=20, decimal_places=4)
+
+
+@extend_schema_field(ReportValueSerializer(many=True))
+class ReportValuesField(serializers.Field):
+    """[{target, value}, …]: a JSON array in a JSON body; in a multipart form (a report with
+    attachments), the same array as a JSON string in one `values` field."""
+
+    # Braces doubled: DRF formats its error messages.
+    default_error_messages = {"json": _('values 应为 JSON 数组,如 [{{"target": 1, "value": "12.5"}}]')}
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            try:
+                data = json.loads(data)
+            except ValueError:
+                self.fail("json")
+        if not isinstance(data, list):
+            self.fail("json")
+        rows = ReportValueSerializer(data=data, many=True)
+        rows.is_valid(raise_exception=True)
+        return [{"target": row["target_id"], "value": row["value"]} for row in rows.validated_data]
+
+    def to_representation(self, values):
+        return ReportValueSerializer(values.all(), many=True).data
 
 
 class ReportSerializer(serializers.ModelSerializer):
     agency = serializers.CharField(source="agency.name", read_only=True)
     author = serializers.CharField(source="author.username", read_only=True, default=None)
-    values = ReportValueSerializer(many=True, required=False)
+    values = ReportValuesField(required=False)
     attachments = serializers.ListField(child=serializers.FileField(), required=False, write_only=True)
+
+    def to_internal_value(self, data):
+        # values[0]target=… (a form's way of nesting) would be silently ignored: say so instead.
+        if hasattr(data, "keys") and any(k.startswith("values") and k != "values" for k in data):
+            message = self.fields["values"].error_messages["json"].format()
+            raise serializers.ValidationError({"values": [message]})
+        return super().to_internal_value(data)
+
     files = serializers.SerializerMethodField()
 
     class Meta:

@@ -4,6 +4,7 @@ Scoping is in the queryset (Task.objects.visible_to), so a task a user may not s
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -187,17 +188,21 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
         round_ = None
         if data.get("round") is not None:
             round_ = data["round"]
-        report = self._run(
-            services.report_submit,
-            task=task,
-            user=request.user,
-            text=data["text"],
-            percent=data.get("percent"),
-            values={v["target"]: v["value"] for v in data.get("values", [])},
-            attachments=request.FILES.getlist("attachments"),
-            round=round_,
-        )
-        return Response(s.ReportSerializer(report).data, status=status.HTTP_201_CREATED)
+        # The answer is built inside the report's transaction: if it cannot be, nothing was filed,
+        # and a client that retries does not file twice.
+        with transaction.atomic():
+            report = self._run(
+                services.report_submit,
+                task=task,
+                user=request.user,
+                text=data["text"],
+                percent=data.get("percent"),
+                values={v["target"]: v["value"] for v in data.get("values", [])},
+                attachments=request.FILES.getlist("attachments"),
+                round=round_,
+            )
+            answer = s.ReportSerializer(report).data
+        return Response(answer, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=s.EventSerializer(many=True))
     @action(detail=True, methods=["get"])

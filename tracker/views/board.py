@@ -21,11 +21,12 @@ from tracker.selectors import (
     board_requests,
     coordinated_documents,
     escalation_thresholds,
+    overseen_documents,
     round_entries,
     rounds_for,
 )
 
-from .common import coordinator_required, page
+from .common import coordinator_required, overview_required, page
 
 
 @coordinator_required
@@ -108,21 +109,24 @@ def round_close(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("pages:round", pk=pk)
 
 
-def _coordinated_round(request: HttpRequest, pk: int) -> ReportingRound:
-    rounds = ReportingRound.objects.filter(document__in=coordinated_documents(request.user)).select_related("document")
+def _overseen_round(request: HttpRequest, pk: int) -> ReportingRound:
+    """A round whose bulletin the user may read: coordinators of its document and its leaders."""
+    rounds = ReportingRound.objects.filter(document__in=overseen_documents(request.user)).select_related("document")
     return get_object_or_404(rounds, pk=pk)
 
 
-@coordinator_required
+@overview_required
 def bulletin(request: HttpRequest, pk: int) -> HttpResponse:
     """通报 of a round, laid out to print."""
-    report = round_bulletin(_coordinated_round(request, pk), today=timezone.localdate())
-    return page(request, "tracker/bulletin.html", {"bulletin": report})
+    round_ = _overseen_round(request, pk)
+    report = round_bulletin(round_, today=timezone.localdate())
+    coordinating = coordinated_documents(request.user).filter(pk=round_.document_id).exists()
+    return page(request, "tracker/bulletin.html", {"bulletin": report, "coordinating": coordinating})
 
 
-@coordinator_required
+@overview_required
 def bulletin_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
-    report = round_bulletin(_coordinated_round(request, pk), today=timezone.localdate())
+    report = round_bulletin(_overseen_round(request, pk), today=timezone.localdate())
     response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     filename = quote(f"{report.title}-{report.today:%Y-%m-%d}.xlsx")
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"

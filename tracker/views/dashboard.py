@@ -22,7 +22,8 @@ _SPOOL_BYTES = 8 * 1024 * 1024
 
 def _filtered(request: HttpRequest) -> tuple[TaskPageFilter, object]:
     tasks = Task.objects.visible_to(request.user)
-    documents = PolicyDocument.objects.filter(pk__in=tasks.values("document_id")).only("id", "title", "source_name")
+    documents = PolicyDocument.objects.filter(pk__in=tasks.values("document_id"))
+    documents = documents.only("id", *PolicyDocument.LABEL_FIELDS)
     filters = TaskPageFilter(request.GET or None, queryset=tasks, request=request, documents=documents)
     return filters, (filters.qs if filters.is_bound else tasks)
 

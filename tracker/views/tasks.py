@@ -45,7 +45,8 @@ def my_tasks_page(request: HttpRequest) -> HttpResponse:
     user = request.user
     today = timezone.localdate()
     tasks = my_tasks(user)
-    documents = PolicyDocument.objects.filter(pk__in=tasks.values("document_id")).only("id", "title", "source_name")
+    documents = PolicyDocument.objects.filter(pk__in=tasks.values("document_id"))
+    documents = documents.only("id", *PolicyDocument.LABEL_FIELDS)
     filters = TaskPageFilter(request.GET or None, queryset=tasks, request=request, documents=documents)
     filtered = filters.qs if filters.is_bound else tasks
     bucket = request.GET.get("bucket")
