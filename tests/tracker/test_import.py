@@ -155,3 +155,22 @@ def test_every_command_prints_its_help(command, capsys):
         call_command(command, "--help")
     assert exit_info.value.code == 0
     assert capsys.readouterr().out.strip()
+
+
+def test_demo_data_runs_again_after_another_plan_of_the_city_was_imported(db):
+    from tests.factories import DocumentFactory
+
+    run("demo_data")
+    jinan = PolicyDocument.objects.get(jurisdiction__name="济南市")
+    # As if a coordinator had imported another Jinan plan through the page.
+    other = DocumentFactory(jurisdiction=jinan.jurisdiction, coordinator=jinan.coordinator, title="济南市另一份方案")
+    run("demo_data")
+    assert PolicyDocument.objects.filter(jurisdiction=jinan.jurisdiction).count() == 2
+    leader = User.objects.get(username="demo-leader")
+    # The city's leader sees both, with nothing granted.
+    from tracker.selectors import visible_documents
+
+    assert set(visible_documents(leader)) >= {jinan, other}
+    staff = User.objects.get(username="demo-staff")
+    led = Task.objects.visible_to(staff).filter(assignments__agency=staff.agency, assignments__role="lead")
+    assert led.filter(measure__targets__isnull=False).exists()  # the report form's figures can be tried

@@ -11,14 +11,16 @@ from django.utils.translation import gettext_lazy
 
 from agencies.management.base import TranslatedHelpCommand
 from agencies.models import Agency, Jurisdiction, User
-from measures.models import PolicyDocument
+from measures.models import MeasureTarget, PolicyDocument
 from measures.services import DocumentImportError, document_preview_file
 from tracker import services
-from tracker.models import DocumentAccess, Task, TaskEvent
+from tracker.models import Task, TaskEvent
 
 SEEDS = Path(settings.BASE_DIR) / "fixtures" / "seeds"
 DEMO_PASSWORD = "demo12345"
 DEMO_JURISDICTION = "济南市"
+# The demo's own document: the Jinan seed (other plans of the city may be imported beside it).
+DEMO_SEED = "000_0931c75b694a60a7.txt"
 # The seeds are years old, so every deadline has long passed. The demo document's tasks get due
 # dates around today instead (days from today, in measure order; None keeps it open-ended), so the
 # board, reminders and digests have something to show.
@@ -28,7 +30,8 @@ DEMO_USERS = {
     "demo-staff": ("市商务局", User.Role.STAFF),
     "demo-support": ("市工业和信息化局", User.Role.STAFF),
     "demo-coordinator": ("市发展改革委", User.Role.COORDINATOR),
-    "demo-leader": (None, User.Role.LEADER),
+    # A leader in the city government's office oversees every plan of the city.
+    "demo-leader": ("市政府办公厅", User.Role.LEADER),
 }
 
 
@@ -45,13 +48,12 @@ class Command(TranslatedHelpCommand):
 
     def handle(self, *args, **options) -> None:
         call_command("load_directory", stdout=self.stdout)
-        for path in sorted(SEEDS.glob("*.txt")):
-            self._import(path)
+        documents = {path.name: self._import(path) for path in sorted(SEEDS.glob("*.txt"))}
         with transaction.atomic():
             self._users()
-            self._bring_to_today()
+            self._bring_to_today(documents[DEMO_SEED])
 
-    def _import(self, path: Path) -> None:
+    def _import(self, path: Path) -> PolicyDocument:
         try:
             preview = document_preview_file(path=path)
             if preview.coordinator is None:
@@ -61,6 +63,7 @@ class Command(TranslatedHelpCommand):
             raise CommandError(str(exc)) from exc
         verb = _("已导入") if created else _("已存在")
         self.stdout.write(f"{verb} #{document.pk} {path.name} {document}")
+        return document
 
     def _users(self) -> None:
         jinan = Jurisdiction.objects.get(name=DEMO_JURISDICTION)
@@ -71,19 +74,18 @@ class Command(TranslatedHelpCommand):
                 user.set_password(DEMO_PASSWORD)
                 user.email = f"{username}@example.org"
                 user.save()
-        leader = User.objects.get(username="demo-leader")
-        for document in PolicyDocument.objects.filter(jurisdiction=jinan):
-            DocumentAccess.objects.get_or_create(user=leader, document=document, defaults={"role": "leader"})
+            elif (user.agency, user.role) != (agency, role):  # a demo database from an older version
+                user.agency, user.role = agency, role
+                user.save(update_fields=["agency", "role"])
         if not User.objects.filter(username="admin").exists():
             User.objects.create_superuser("admin", "admin@example.org", DEMO_PASSWORD)
         self.stdout.write(
             _("演示用户(密码 %(pw)s):%(users)s") % {"pw": DEMO_PASSWORD, "users": ", ".join([*DEMO_USERS, "admin"])}
         )
 
-    def _bring_to_today(self) -> None:
+    def _bring_to_today(self, document: PolicyDocument) -> None:
         """Once: due dates around today, a report and a closure request, all through the services."""
         coordinator = User.objects.get(username="demo-coordinator")
-        document = PolicyDocument.objects.get(jurisdiction__name=DEMO_JURISDICTION)
         tasks = list(document.tasks.select_related("document").order_by("measure__order"))
         if TaskEvent.objects.filter(task__document=document, kind=TaskEvent.Kind.DUE_DATE).exists():
             return
@@ -99,8 +101,15 @@ class Command(TranslatedHelpCommand):
             .filter(document=document, assignments__agency=staff.agency, assignments__role="lead")
             .order_by("measure__order")
         )
-        first, second = list(led[:2])
+        first, second, third = list(led[:3])
         services.report_submit(task=first, user=staff, text=_("已制定工作方案,正在推进平台建设。"), percent=40)
+        # The Jinan seed sets no number for 市商务局's items: one is given a target, so the report
+        # form's figures can be tried (a plan's targets are read from its text on import).
+        MeasureTarget.objects.get_or_create(
+            measure=third.measure,
+            text=_("全市网络零售额增长10%(演示)"),
+            defaults={"value": 10, "unit": "%", "by": str(today.year)},
+        )
         services.report_submit(task=second, user=staff, text=_("各项工作已完成。"), percent=100)
         second.refresh_from_db()
         services.task_transition(
