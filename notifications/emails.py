@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escape
 
+from tracker.models import TaskEvent
 from tracker.workflow import TRANSITIONS
 
 from .models import Notification, Preference
@@ -41,6 +42,7 @@ TEMPLATE_NAMES = {
     K.REQUEST: "request",
     K.ASSIGNED: "assigned",
     K.ROUND_OPENED: "round-opened",
+    K.ROUND_CHASED: "round-chased",
 }
 
 SETTINGS_SALT = "notifications.settings"
@@ -121,6 +123,8 @@ def context(notification: Notification) -> dict:
         ctx.update(round_title=notification.round.title, round_due=notification.round.due_date)
     if data.get("action") in TRANSITIONS:
         ctx["action_label"] = TRANSITIONS[data["action"]].label
+    elif data.get("action") == TaskEvent.Kind.REPORT_RETURNED:
+        ctx["action_label"] = TaskEvent.Kind.REPORT_RETURNED.label
     if notification.kind == K.DIGEST:
         for key in ("overdue", "due_soon", "requests"):
             for row in data.get(key, []):

@@ -25,6 +25,7 @@ class Notification(models.Model):
         REQUEST = "request", _("待审核申请")
         ASSIGNED = "assigned", _("新分配任务")
         ROUND_OPENED = "round_opened", _("调度开始")
+        ROUND_CHASED = "round_chased", _("催报")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("待发送")

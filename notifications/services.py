@@ -348,6 +348,10 @@ def event_record(*, event: TaskEvent, on_recorded: OnRecorded | None) -> int:
         kind = K.REQUEST
         document_id = event.task.document_id
         recipients = selectors.document_coordinators([document_id]).get(document_id, [])
+    elif event.kind == TaskEvent.Kind.REPORT_RETURNED:
+        kind = K.DECISION
+        staff = selectors.staff_by_agency([event.agency_id]) if event.agency_id else {}
+        recipients = sorted({u for users in staff.values() for u in users})
     elif event.kind == TaskEvent.Kind.ASSIGNMENT:
         kind = K.ASSIGNED
         added = _added_agencies(event)
@@ -356,7 +360,7 @@ def event_record(*, event: TaskEvent, on_recorded: OnRecorded | None) -> int:
     else:
         return 0
     data = {
-        "action": action,
+        "action": action or event.kind,
         "to_status": event.to_status,
         "comment": event.comment,
         "actor": _actor_label(event),
@@ -388,6 +392,19 @@ def round_opened_record(*, round_id: int, on_recorded: OnRecorded | None) -> int
     data = {"due": round.due_date.isoformat()}
     rows = [
         Row(user_id, K.ROUND_OPENED, f"round:{round.pk}", "opened", round_id=round.pk, data={**data, "missing": n})
+        for user_id, n in selectors.round_missing_by_user(round.pk).items()
+    ]
+    return _record(rows, now=timezone.now(), on_recorded=on_recorded)
+
+
+def round_chase_record(*, round: ReportingRound, user: User, comment: str, at, on_recorded: OnRecorded | None) -> int:
+    """A coordinator's 催报 of a round reaches the staff of every agency that has not filed; the key
+    holds the moment of the chase, so each chase is told once."""
+    actor = user.agency.name if user.agency_id else user.get_username()
+    data = {"due": round.due_date.isoformat(), "comment": comment, "actor": actor}
+    period = f"chase:{at:%Y%m%dT%H%M%S}"
+    rows = [
+        Row(user_id, K.ROUND_CHASED, f"round:{round.pk}", period, round_id=round.pk, data={**data, "missing": n})
         for user_id, n in selectors.round_missing_by_user(round.pk).items()
     ]
     return _record(rows, now=timezone.now(), on_recorded=on_recorded)

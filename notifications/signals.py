@@ -12,6 +12,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from tracker.models import ReportingRound, TaskEvent
+from tracker.signals import round_chased
 
 
 @receiver(post_save, sender=TaskEvent, dispatch_uid="notifications.task_event")
@@ -22,7 +23,7 @@ def task_event_saved(sender, instance: TaskEvent, created: bool, raw: bool = Fal
 
     if instance.kind == TaskEvent.Kind.NUDGE:
         services.nudge_record(event=instance, on_recorded=tasks.enqueue_sends)
-    elif instance.kind in (TaskEvent.Kind.STATUS, TaskEvent.Kind.ASSIGNMENT):
+    elif instance.kind in (TaskEvent.Kind.STATUS, TaskEvent.Kind.ASSIGNMENT, TaskEvent.Kind.REPORT_RETURNED):
         services.event_record(event=instance, on_recorded=tasks.enqueue_sends)
 
 
@@ -34,3 +35,10 @@ def round_saved(sender, instance: ReportingRound, created: bool, raw: bool = Fal
 
     round_id = instance.pk
     transaction.on_commit(lambda: services.round_opened_record(round_id=round_id, on_recorded=tasks.enqueue_sends))
+
+
+@receiver(round_chased, dispatch_uid="notifications.round_chased")
+def round_was_chased(sender, round: ReportingRound, user, comment: str, at, **kwargs) -> None:
+    from . import services, tasks
+
+    services.round_chase_record(round=round, user=user, comment=comment, at=at, on_recorded=tasks.enqueue_sends)

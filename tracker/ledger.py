@@ -70,7 +70,7 @@ def ledger_queryset(tasks: QuerySet[Task]) -> QuerySet[Task]:
     if "ledger_report" in tasks.query.annotations:
         return tasks
     latest_report = (
-        ProgressReport.objects.filter(task=OuterRef("pk"), kind=ProgressReport.Kind.REPORT)
+        ProgressReport.objects.filter(task=OuterRef("pk"), kind=ProgressReport.Kind.REPORT, returned_at__isnull=True)
         # id breaks ties between reports filed within the same clock tick.
         .order_by("-created_at", "-id")
         .values("text")[:1]

@@ -112,6 +112,7 @@ class TaskEvent(models.Model):
         DUE_DATE = "due_date", _("调整完成时限")
         COMMENT = "comment", _("意见")
         NUDGE = "nudge", _("催办")
+        REPORT_RETURNED = "report_returned", _("退回重报")
 
     task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
@@ -155,6 +156,7 @@ class ReportingRound(models.Model):
     )
     opened_at = models.DateTimeField(_("发起时间"), auto_now_add=True)
     closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
+    chased_at = models.DateTimeField(_("上次催报时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("调度轮次")
@@ -196,6 +198,9 @@ class ProgressReport(models.Model):
         _("完成比例"), null=True, blank=True, validators=[MaxValueValidator(100)]
     )
     created_at = models.DateTimeField(_("报送时间"), auto_now_add=True)
+    # A coordinator sent it back to be filed again (退回重报): it no longer counts for its round.
+    returned_at = models.DateTimeField(_("退回时间"), null=True, blank=True)
+    return_reason = models.TextField(_("退回理由"), blank=True)
 
     class Meta:
         verbose_name = _("进展报告")

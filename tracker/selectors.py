@@ -460,12 +460,36 @@ def _values():
 
 
 def latest_values(task: Task) -> dict[int, object]:
-    """target id → the most recently reported value, in one query."""
+    """target id → the most recently reported value (of reports not sent back), in one query."""
     latest: dict[int, object] = {}
-    rows = ReportedValue.objects.filter(report__task=task).order_by("-report__created_at", "-report_id")
+    rows = ReportedValue.objects.filter(report__task=task, report__returned_at__isnull=True)
+    rows = rows.order_by("-report__created_at", "-report_id")
     for target_id, value in rows.values_list("target_id", "value"):
         latest.setdefault(target_id, value)
     return latest
+
+
+@dataclass
+class OwedRound:
+    round: ReportingRound
+    missing: int
+
+
+def rounds_owed(user, *, limit: int = 10) -> list[OwedRound]:
+    """Open rounds in which the user's agency (or a group it belongs to) has not filed yet, with how
+    many reports it owes: two queries (entries are indexed by agency)."""
+    agencies = user_agency_ids(user)
+    if not agencies:
+        return []
+    owed = (
+        RoundEntry.objects.filter(agency_id__in=agencies, report__isnull=True, round__closed_at__isnull=True)
+        .values("round_id")
+        .annotate(n=Count("id"))
+        .order_by("round_id")[:limit]
+    )
+    counts = {row["round_id"]: row["n"] for row in owed}
+    rounds = ReportingRound.objects.filter(pk__in=counts).select_related("document").order_by("due_date", "pk")
+    return [OwedRound(r, counts[r.pk]) for r in rounds]
 
 
 def open_round_for(task: Task) -> ReportingRound | None:

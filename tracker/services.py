@@ -30,6 +30,7 @@ from .models import (
 )
 from .roles import acting_agency, task_roles
 from .selectors import coordinated_documents
+from .signals import round_chased
 from .workflow import OPEN, TRANSITIONS, Actor
 
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
@@ -261,6 +262,33 @@ def report_submit(
 
 
 @transaction.atomic
+def report_return(*, report: ProgressReport, user, reason: str) -> ProgressReport:
+    """Send one progress report back to be filed again (退回重报), with the reason. It stays in the
+    timeline, marked returned; in its round the agency counts as not having filed."""
+    locked = ProgressReport.objects.select_for_update().select_related("task__document", "agency").get(pk=report.pk)
+    task = Task.objects.select_related("document").get(pk=locked.task_id)
+    if Actor.COORDINATOR not in task_roles(user, task):
+        raise PermissionDenied(_("您无权执行此操作"))
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(_("请填写退回理由"))
+    if locked.returned_at is not None:
+        raise WorkflowError(_("该报告已退回"))
+    locked.returned_at, locked.return_reason = timezone.now(), reason
+    locked.save(update_fields=["returned_at", "return_reason"])
+    RoundEntry.objects.filter(report=locked).update(report=None)
+    event_record(
+        task=task,
+        kind=TaskEvent.Kind.REPORT_RETURNED,
+        actor=user,
+        agency=locked.agency,
+        comment=reason,
+        report_id=locked.pk,
+    )
+    return locked
+
+
+@transaction.atomic
 def task_comment(*, task: Task, user, text: str) -> TaskEvent:
     _require(user, "tracker.comment_task", task)
     if not text.strip():
@@ -365,6 +393,22 @@ def round_open(*, document: PolicyDocument, user, title: str, due_date: datetime
         batch_size=1000,
     )
     return round
+
+
+@transaction.atomic
+def round_chase(*, round: ReportingRound, user, comment: str = "") -> int:
+    """Chase every agency that has not filed in an open round, in one action; returns how many."""
+    locked = ReportingRound.objects.select_for_update().select_related("document").get(pk=round.pk)
+    _require(user, "tracker.manage_rounds", locked.document)
+    if not locked.is_open:
+        raise WorkflowError(_("该调度轮次已关闭"))
+    agencies = locked.entries.filter(report__isnull=True).values("agency_id").distinct().count()
+    if not agencies:
+        raise WorkflowError(_("各单位均已报送,无需催报"))
+    locked.chased_at = timezone.now()
+    locked.save(update_fields=["chased_at"])
+    round_chased.send(sender=ReportingRound, round=locked, user=user, comment=comment.strip(), at=locked.chased_at)
+    return agencies
 
 
 @transaction.atomic

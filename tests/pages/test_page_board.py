@@ -106,7 +106,7 @@ def test_open_a_round_see_who_filed_and_close_it(world, client_for):
     assert filed == {("市商务局", "lead")}
     assert ("市工业和信息化局", "support") in missing and ("市教育局", "lead") in missing
     assert client.get(reverse("pages:rounds")).status_code == 200
-    closed = client.post(reverse("pages:round-close", args=[round_.pk]))
+    closed = client.post(reverse("pages:round-close", args=[round_.pk]), {"confirm": "1"})
     assert closed.status_code == 302
     round_.refresh_from_db()
     assert round_.closed_at is not None

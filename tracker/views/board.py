@@ -99,7 +99,17 @@ def round_page(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @coordinator_required
 def round_close(request: HttpRequest, pk: int) -> HttpResponse:
+    """Closing freezes who filed: the first post asks to confirm (saying so when the deadline has
+    not come, and how many have not filed); the confirmed one closes."""
     round_ = get_object_or_404(ReportingRound.objects.filter(document__in=coordinated_documents(request.user)), pk=pk)
+    if request.POST.get("confirm") != "1":
+        today = timezone.localdate()
+        missing = round_.entries.filter(report__isnull=True).count()
+        return page(
+            request,
+            "tracker/round_close.html",
+            {"round": round_, "missing": missing, "early": round_.due_date >= today, "today": today},
+        )
     try:
         services.round_close(round=round_, user=request.user)
     except services.WorkflowError as exc:
@@ -107,6 +117,21 @@ def round_close(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("调度轮次已关闭,报送情况已固定"))
     return redirect("pages:round", pk=pk)
+
+
+@require_POST
+@coordinator_required
+def round_chase(request: HttpRequest, pk: int) -> HttpResponse:
+    round_ = get_object_or_404(ReportingRound.objects.filter(document__in=coordinated_documents(request.user)), pk=pk)
+    try:
+        n = services.round_chase(round=round_, user=request.user, comment=request.POST.get("comment", ""))
+    except services.WorkflowError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("已向 %(n)d 个未报送单位催报") % {"n": n})
+    response = redirect("pages:round", pk=pk)
+    response.status_code = 303
+    return response
 
 
 def _overseen_round(request: HttpRequest, pk: int) -> ReportingRound:

@@ -22,7 +22,7 @@ from tracker.forms import (
     TaskPageFilter,
     TransitionForm,
 )
-from tracker.models import ReportAttachment, Task
+from tracker.models import ProgressReport, ReportAttachment, Task
 from tracker.roles import task_roles
 from tracker.selectors import (
     BUCKET_KEYS,
@@ -31,6 +31,7 @@ from tracker.selectors import (
     latest_values,
     my_tasks,
     open_round_for,
+    rounds_owed,
     task_buckets,
     task_detail,
     task_timeline,
@@ -74,6 +75,7 @@ def my_tasks_page(request: HttpRequest) -> HttpResponse:
             "today": today,
             "limit": LIST_LIMIT,
             "has_agency": bool(user.agency_id),
+            "rounds_owed": rounds_owed(user),
         },
     )
 
@@ -93,8 +95,21 @@ def _task_context(request: HttpRequest, task: Task, bound: dict | None = None) -
     transitions = allowed(task.status, roles)
     can_report = task.status in OPEN and bool(roles & {Actor.LEAD, Actor.SUPPORT})
     coordinator = Actor.COORDINATOR in roles
+    timeline = task_timeline(task)
+    # Approving an extension grants the date the lead asked for, unless the coordinator changes it.
+    requested = next(
+        (e.data["requested_due_date"] for e in timeline if e.data.get("action") == "request_extension"),
+        None,
+    )
+
+    def transition_initial(t) -> dict:
+        initial = {"version": task.version}
+        if t.name == "approve_extension" and requested:
+            initial["due_date"] = requested
+        return initial
+
     transition_forms = [
-        bound.get(t.name) or TransitionForm(transition=t, initial={"version": task.version}) for t in transitions
+        bound.get(t.name) or TransitionForm(transition=t, initial=transition_initial(t)) for t in transitions
     ]
     today = timezone.localdate()
     return {
@@ -105,7 +120,7 @@ def _task_context(request: HttpRequest, task: Task, bound: dict | None = None) -
         "leads": [a for a in task.assignments.all() if a.role == "lead"],
         "supports": [a for a in task.assignments.all() if a.role == "support"],
         "targets": [(t, values.get(t.pk)) for t in targets],
-        "timeline": task_timeline(task),
+        "timeline": timeline,
         "today": today,
         "open_round": open_round_for(task) if can_report else None,
         "report_role": Actor.LEAD if Actor.LEAD in roles else Actor.SUPPORT,
@@ -132,6 +147,7 @@ def _task_context(request: HttpRequest, task: Task, bound: dict | None = None) -
             else None
         ),
         "read_only": roles <= {Actor.LEADER},
+        "can_return_reports": coordinator,
     }
 
 
@@ -195,6 +211,22 @@ def task_report(request: HttpRequest, pk: int) -> HttpResponse:
         ),
     )
     return failed or _done(request, task, _("进展已报送"))
+
+
+@require_POST
+@page_login_required
+def report_return(request: HttpRequest, pk: int, report_pk: int) -> HttpResponse:
+    """Send one report back to be filed again, with the reason (coordinators)."""
+    task = _visible_task(request, pk)
+    report = get_object_or_404(ProgressReport, pk=report_pk, task=task)
+    try:
+        services.report_return(report=report, user=request.user, reason=request.POST.get("reason", ""))
+    except (ValidationError, services.WorkflowError) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        response = redirect(reverse("pages:task", args=[task.pk]))
+        response.status_code = 303
+        return response
+    return _done(request, task, _("已退回,请报送单位重新报送"))
 
 
 @require_POST
