@@ -90,7 +90,8 @@ def _local(url: str | None) -> bool:
 def _queue(user):
     """Unknown names in the documents the user coordinates, one row per name and jurisdiction."""
     return (
-        MeasureAgency.objects.filter(agency__isnull=True, measure__document__in=coordinated_documents(user))
+        MeasureAgency.objects.unresolved()
+        .filter(measure__document__in=coordinated_documents(user))
         .values("name", "measure__document__jurisdiction_id", "measure__document__jurisdiction__name")
         .annotate(mentions=Count("id"), documents=Count("measure__document", distinct=True))
         .order_by("measure__document__jurisdiction__name", "name")
@@ -139,6 +140,21 @@ def unknown_map(request: HttpRequest, jurisdiction: int) -> HttpResponse:
             _("“%(n)s”已对应为%(a)s,%(c)d 项任务已补充责任单位")
             % {"n": form.cleaned_data["name"], "a": agency.name, "c": changed},
         )
+    response = redirect("pages:unknown-names")
+    response.status_code = 303
+    return response
+
+
+@require_POST
+@coordinator_required
+def unknown_dismiss(request: HttpRequest, jurisdiction: int) -> HttpResponse:
+    jurisdiction_obj = get_object_or_404(directory_jurisdictions(request.user), pk=jurisdiction)
+    name = request.POST.get("name", "").strip()
+    count = tracker_services.unknown_name_dismiss(user=request.user, jurisdiction=jurisdiction_obj, name=name)
+    if count:
+        messages.success(request, _("“%(n)s”已标为不是单位,移出待确认队列") % {"n": name})
+    else:
+        messages.error(request, _("队列中没有“%(n)s”") % {"n": name})
     response = redirect("pages:unknown-names")
     response.status_code = 303
     return response

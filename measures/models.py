@@ -121,6 +121,15 @@ class MeasureTarget(models.Model):
         return self.text
 
 
+# A mention waiting in the queue: matched to no agency, and not dismissed as no agency at all.
+UNRESOLVED = models.Q(agency__isnull=True) & ~models.Q(match="dismissed")
+
+
+class MeasureAgencyQuerySet(models.QuerySet):
+    def unresolved(self) -> "MeasureAgencyQuerySet":
+        return self.filter(UNRESOLVED)
+
+
 class MeasureAgency(models.Model):
     """An agency name as the document wrote it in a measure's clause, and what it resolved to.
 
@@ -138,6 +147,8 @@ class MeasureAgency(models.Model):
         FUZZY = "fuzzy", _("模糊")
         UNKNOWN = "unknown", _("未识别")
         MANUAL = "manual", _("人工指定")
+        # A coordinator said the words are no agency (a phrase the parser took for one).
+        DISMISSED = "dismissed", _("不是单位")
 
     measure = models.ForeignKey(Measure, verbose_name=_("措施"), on_delete=models.CASCADE, related_name="agencies")
     name = models.CharField(_("文中名称"), max_length=128)
@@ -146,8 +157,10 @@ class MeasureAgency(models.Model):
     agency = models.ForeignKey(
         Agency, verbose_name=_("匹配单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="mentions"
     )
-    match = models.CharField(_("匹配方式"), max_length=8, choices=Match.choices)
+    match = models.CharField(_("匹配方式"), max_length=12, choices=Match.choices)
     score = models.FloatField(_("匹配分数"), null=True, blank=True)
+
+    objects = MeasureAgencyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("文中单位")
@@ -157,7 +170,7 @@ class MeasureAgency(models.Model):
             models.UniqueConstraint(fields=["measure", "role", "position"], name="measure_agency_unique_slot"),
         ]
         indexes = [
-            models.Index(fields=["name"], name="unresolved_name_idx", condition=models.Q(agency__isnull=True)),
+            models.Index(fields=["name"], name="unresolved_name_idx", condition=UNRESOLVED),
         ]
 
     def __str__(self) -> str:

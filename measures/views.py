@@ -170,8 +170,7 @@ def _preview_page(
             )
         map_forms.append((n, form))
     coordinator_form = coordinator_form or CoordinatorForm(
-        initial={"coordinator": preview.coordinator.pk if preview.coordinator else None},
-        jurisdiction=preview.jurisdiction,
+        initial={"coordinator": _preselected_coordinator(request, preview)}, jurisdiction=preview.jurisdiction
     )
     unknown = [n for n in review.values() if n.match == MeasureAgency.Match.UNKNOWN]
     return page(
@@ -190,6 +189,17 @@ def _preview_page(
         },
         status=status,
     )
+
+
+def _preselected_coordinator(request: HttpRequest, preview: ImportPreview) -> int | None:
+    """The coordinator the document names, else the uploader's own agency when it is of the
+    document's jurisdiction: whoever imports a plan usually supervises it."""
+    if preview.coordinator is not None:
+        return preview.coordinator.pk
+    agency = request.user.agency
+    if agency is not None and agency.jurisdiction_id == preview.jurisdiction.pk:
+        return agency.pk
+    return None
 
 
 @coordinator_required

@@ -4,6 +4,7 @@ makemessages runs on a copy of the source, merging the committed catalogues; any
 without a translation, or marked fuzzy, fails the test. So a new string added without its
 translation is caught, not only a catalogue entry left empty."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -51,3 +52,17 @@ def test_compiled_catalogue_is_current(locale):
 
     compiled = {key(e): e.msgstr for e in mo if e.msgid}
     assert {key(e): e.msgstr for e in po.translated_entries()} == compiled, "run: python manage.py compilemessages"
+
+
+def test_chinese_text_takes_full_width_punctuation():
+    """Half-width , ; : ? ! ( ) beside Chinese characters read as typos in Chinese; placeholders
+    (%(n)s) and URLs keep theirs."""
+    catalogue = polib.pofile(str(ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"))
+    cjk = "[\u3400-\u9fff]"
+    bad = []
+    for entry in catalogue.translated_entries():
+        for text in [entry.msgstr, *entry.msgstr_plural.values()]:
+            bare = re.sub(r"%\([a-z_]+\)[sdf]|%\([a-z_]+\)\.\d+f|https?://\S+", "", text)
+            if re.search(f"{cjk}[,;:?!()]|[,;:?!()]{cjk}", bare):
+                bad.append(text)
+    assert not bad, bad[:10]

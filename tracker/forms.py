@@ -140,6 +140,12 @@ class DueDateForm(VersionedForm):
     prefix = "due"
 
 
+def searchable(field: forms.Field) -> forms.Field:
+    """Mark an agency picker for tracker/static/tracker/picker.js, which puts a search box above it."""
+    field.widget.attrs["data-searchable"] = _("输入名称查找")
+    return field
+
+
 class ReassignForm(VersionedForm):
     """Lead and supporting agencies, chosen among the document's jurisdiction (a few hundred names)."""
 
@@ -154,6 +160,8 @@ class ReassignForm(VersionedForm):
         agencies = Agency.objects.filter(jurisdiction_id=jurisdiction_id, is_active=True).order_by("kind", "name")
         self.fields["lead"].queryset = agencies
         self.fields["support"].queryset = agencies
+        searchable(self.fields["lead"])
+        searchable(self.fields["support"])
 
 
 class RoundOpenForm(forms.Form):
@@ -202,6 +210,7 @@ class NameMapForm(forms.Form):
         self.jurisdiction = jurisdiction
         choices = agency_choices(jurisdiction) if choices is None else choices
         self.fields["agency"].choices = [("", _("(新建单位)")), *choices]
+        searchable(self.fields["agency"])
 
     def clean_agency(self) -> Agency | None:
         agency_id = self.cleaned_data["agency"]
@@ -221,6 +230,7 @@ class CoordinatorForm(forms.Form):
         self.fields["coordinator"].queryset = Agency.objects.filter(jurisdiction=jurisdiction, is_active=True).order_by(
             "name"
         )
+        searchable(self.fields["coordinator"])
 
 
 class AliasForm(forms.Form):

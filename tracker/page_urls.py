@@ -57,4 +57,5 @@ urlpatterns = [
     path("agencies/<int:pk>/aliases/", agencies.alias_create, name="alias-create"),
     path("agencies/unknown/", agencies.unknown_queue, name="unknown-names"),
     path("agencies/unknown/<int:jurisdiction>/map/", agencies.unknown_map, name="unknown-map"),
+    path("agencies/unknown/<int:jurisdiction>/dismiss/", agencies.unknown_dismiss, name="unknown-dismiss"),
 ]

@@ -433,6 +433,20 @@ def directory_alias_add(*, user, agency: Agency, name: str) -> AgencyAlias:
 
 
 @transaction.atomic
+def unknown_name_dismiss(*, user, jurisdiction: Jurisdiction, name: str) -> int:
+    """Take a name that is no agency at all (持续推进, a phrase read as a name) out of the queue in
+    the documents the user coordinates; the mentions stay, marked. Returns how many."""
+    _require(user, "tracker.edit_directory", jurisdiction)
+    return (
+        MeasureAgency.objects.unresolved()
+        .filter(
+            name=name, measure__document__jurisdiction=jurisdiction, measure__document__in=coordinated_documents(user)
+        )
+        .update(match=MeasureAgency.Match.DISMISSED)
+    )
+
+
+@transaction.atomic
 def unknown_name_map(
     *,
     user,

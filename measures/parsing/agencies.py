@@ -71,6 +71,13 @@ _NOTE_WORDS_RE = re.compile(
 _DEPARTMENT_END_RE = re.compile(r"(局|委|办|厅|部|中心|社|站|所|院|会|室|处|队|署|委员会|办公室)$")
 
 
+# When or how the work runs, standing where a name would (…;持续推进): never an agency.
+WHEN_PHRASE_RE = re.compile(
+    r"^(?:持续|长期|常态化|逐年|每年|定期|逐步|分年度|分阶段|年度|全年|长期持续)(?:推进|坚持|开展|实施|落实|进行|完成|推动)?$"
+    r"|^(?:到|在|于|力争)?(?:19|20)\d{2}\s*年[^局委办厅府]*$"
+)
+
+
 @dataclass
 class Name:
     text: str  # as output (original spelling, possibly with a restored prefix)
@@ -167,6 +174,15 @@ def split_names(norm: str, original: str, s: int, e: int) -> tuple[list[Name], b
         while pe > ps and norm[pe - 1] in " \t,;、。.":
             pe -= 1
         text_n = norm[ps:pe]
+        if WHEN_PHRASE_RE.match(text_n.strip()):
+            continue
+        # 市商务局 持续推进 (a table row's cells run together): the time is not part of the name.
+        parts = text_n.rsplit(None, 1)
+        if len(parts) == 2 and WHEN_PHRASE_RE.match(parts[1]):
+            pe = ps + len(text_n.rstrip()) - len(parts[1])
+            while pe > ps and norm[pe - 1] in " \t":
+                pe -= 1
+            text_n = norm[ps:pe]
         role: str | None = None
         note: tuple[int, int] | None = None
         pe2 = _strip_note(norm, ps, pe)

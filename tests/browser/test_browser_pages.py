@@ -21,7 +21,7 @@ def test_staff_signs_in_and_posts_a_report(page, live_server, demo, shot, sign_i
     expect(page.get_by_role("heading", level=1)).to_contain_text(demo.staff_task.measure.ref)
     page.get_by_text("报送进展").click()
     page.get_by_label("进展情况").fill("已召开专题会议,完成方案起草。")
-    page.get_by_label("完成比例(%)").fill("40")
+    page.get_by_label("完成比例（%）").fill("40")
     page.get_by_role("button", name="提交报送").click()
     expect(page.get_by_role("status")).to_contain_text("进展已报送")
     expect(page.locator(".timeline")).to_contain_text("已召开专题会议,完成方案起草。")
@@ -81,7 +81,7 @@ def test_import_a_seed_and_map_an_unknown_agency(page, live_server, demo, shot, 
     )
     sign_in(page, "nantong")
     page.get_by_role("link", name="导入文件").click()
-    page.get_by_label("政策文件(.txt .docx .pdf .html)").set_input_files(str(SEEDS[1]))
+    page.get_by_label("政策文件（.txt .docx .pdf .html）").set_input_files(str(SEEDS[1]))
     page.get_by_role("button", name="上传并预览").click()
     expect(page.get_by_role("heading", name="核对单位名称")).to_be_visible()
     unknown_row = page.locator("tr.unknown").first
@@ -127,7 +127,7 @@ def test_dashboard_draws_its_charts(page, live_server, demo, shot, sign_in):
         }"""
     )
     assert drawn > 1000
-    expect(page.get_by_text("导出台账(Excel)")).to_be_visible()
+    expect(page.get_by_text("导出台账（Excel）")).to_be_visible()
     shot(page, "dashboard-leader")
 
 

@@ -368,3 +368,17 @@ def test_the_title_of_a_forwarded_plan():
         "一、重点任务\n(一)规范服务。(责任单位:市房屋局)\n"
     )
     assert parse_document(text).title == "关于推进物业服务提质的实施意见"
+
+
+@pytest.mark.parametrize(
+    "clause",
+    [
+        "责任单位:市商务局;持续推进",
+        "市商务局负责,长期坚持",
+        "责任单位:市商务局、持续推进",
+        "责任单位:市商务局 持续推进",
+    ],
+)
+def test_a_phrase_of_when_or_how_is_never_an_agency(clause):
+    m = measures(PLAN + f"一、重点任务\n(一)建设园区。({clause})\n")["1.1"]
+    assert (m["lead"], m["support"]) == (["市商务局"], [])

@@ -275,7 +275,7 @@ def test_oversized_file_is_refused_before_reading(tmp_path, monkeypatch):
     monkeypatch.setattr(Path, "open", no_reading)
     with pytest.raises(ReadError) as info:
         read_document(big, max_bytes=20 * MB)
-    assert str(info.value) == "大文件.pdf: 文件过大(50.0 MB,上限 20 MB)"
+    assert str(info.value) == "大文件.pdf: 文件过大（50.0 MB，上限 20 MB）"
 
 
 def test_oversized_bytes():
@@ -285,10 +285,10 @@ def test_oversized_bytes():
 @pytest.mark.parametrize(
     ("name", "message"),
     [
-        ("report.xlsx", "report.xlsx: 不支持的文件类型 .xlsx(支持 .txt .docx .pdf .html)"),
-        ("setup.EXE", "setup.EXE: 不支持的文件类型 .exe(支持 .txt .docx .pdf .html)"),
-        ("README", "README: 不支持的文件类型(没有扩展名,支持 .txt .docx .pdf .html)"),
-        ("old.doc", "old.doc: 不支持的文件类型 .doc(支持 .txt .docx .pdf .html;请另存为 .docx)"),
+        ("report.xlsx", "report.xlsx: 不支持的文件类型 .xlsx（支持 .txt .docx .pdf .html）"),
+        ("setup.EXE", "setup.EXE: 不支持的文件类型 .exe（支持 .txt .docx .pdf .html）"),
+        ("README", "README: 不支持的文件类型（没有扩展名，支持 .txt .docx .pdf .html）"),
+        ("old.doc", "old.doc: 不支持的文件类型 .doc（支持 .txt .docx .pdf .html；请另存为 .docx）"),
     ],
 )
 def test_unknown_extension(name, message):
@@ -389,7 +389,7 @@ def test_pdf_without_text_layer(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))  # no pdftotext to fall back on
     with pytest.raises(ReadError) as info:
         read_document(FORMATS_DIR / "scan_no_text.pdf", max_bytes=LIMIT)
-    assert str(info.value) == "scan_no_text.pdf: PDF 没有文字层(可能是扫描件),请先进行文字识别"
+    assert str(info.value) == "scan_no_text.pdf: PDF 没有文字层（可能是扫描件），请先进行文字识别"
 
 
 # ---------------------------------------------------------------------------------------------

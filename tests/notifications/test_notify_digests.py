@@ -38,7 +38,7 @@ def test_staff_digest_content(world, mailoutbox):
     assert [t["id"] for t in n.data["overdue"]] == [world.task.pk]
     assert n.data["missing"] == [{"round": round.pk, "title": "第一季度调度", "due": "2026-03-31", "n": 1}]
     message = send(n, mailoutbox)
-    assert message.subject == "【每周摘要】2026-W16:逾期 1 项,近期到期 0 项"
+    assert message.subject == "【每周摘要】2026-W16：逾期 1 项，近期到期 0 项"
     assert f"/tasks/{world.task.pk}/" in message.body and f"/tasks/{world.task.pk}/" in message.alternatives[0][0]
     assert "市商务局" in message.body and "第一季度调度" in message.body
     assert 'lang="zh-hans"' in message.alternatives[0][0]
@@ -62,7 +62,7 @@ def test_coordinator_digest_content_both_languages(world, mailoutbox):
     assert [t["id"] for t in n.data["requests"]] == [world.other_task.pk]
     assert n.data["on_time"] == [{"agency": "市商务局", "rate": 0}]
     zh = send(n, mailoutbox)
-    assert zh.subject == "【每周督办摘要】2026-W16:逾期 1 项,待审批 1 项"
+    assert zh.subject == "【每周督办摘要】2026-W16：逾期 1 项，待审批 1 项"
     assert "市商务局" in zh.body and "申请延期" in zh.body and f"/tasks/{world.other_task.pk}/" in zh.body
     en = send(digest_of(world.granted), mailoutbox)
     assert 'lang="en"' in en.alternatives[0][0]
@@ -97,11 +97,11 @@ def test_chosen_weekday_and_opt_out(world):
 def test_send_digests_command(world, mailoutbox):
     out = StringIO()
     call_command("send_digests", "--at", "2026-04-13 08:00", stdout=out)
-    assert out.getvalue().startswith("已记录 5 条,已发送 5 条")
+    assert out.getvalue().startswith("已记录 5 条，已发送 5 条")
     assert len(mailoutbox) == 5
     out = StringIO()
     call_command("send_digests", "--at", "2026-04-13 08:00", stdout=out)
-    assert out.getvalue().startswith("已记录 0 条,已发送 0 条")
+    assert out.getvalue().startswith("已记录 0 条，已发送 0 条")
     assert len(mailoutbox) == 5
 
 

@@ -138,11 +138,11 @@ def test_sweep_queries_do_not_grow_with_tasks(world, django_assert_max_num_queri
 def test_run_sweep_command_sends_inline_and_second_run_does_nothing(world, mailoutbox):
     out = StringIO()
     call_command("run_sweep", "--at", "2026-03-24 09:00", stdout=out)
-    assert out.getvalue().startswith("已记录 3 条,已发送 3 条")
+    assert out.getvalue().startswith("已记录 3 条，已发送 3 条")
     assert sorted(m.to[0] for m in mailoutbox) == ["lead2@example.org", "lead@example.org", "support@example.org"]
     out = StringIO()
     call_command("run_sweep", "--at", "2026-03-24 09:00", stdout=out)
-    assert out.getvalue().startswith("已记录 0 条,已发送 0 条")
+    assert out.getvalue().startswith("已记录 0 条，已发送 0 条")
     assert len(mailoutbox) == 3
     assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
 

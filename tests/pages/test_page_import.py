@@ -251,3 +251,31 @@ def test_another_users_draft_cannot_be_corrected_or_exported(coordinator, upload
     other.force_login(UserFactory(username="other-coord2", role=User.Role.COORDINATOR))
     assert other.post(reverse("pages:import-correct", args=[draft.pk, 0]), {"ref": "1"}).status_code == 404
     assert other.get(reverse("pages:import-gold", args=[draft.pk])).status_code == 404
+
+
+def test_the_uploaders_agency_is_preselected_when_the_document_names_no_coordinator(coordinator, upload, tmp_path):
+    plan = tmp_path / "无统筹单位.txt"
+    plan.write_text(
+        "济南市人民政府办公厅关于印发某方案的通知\n一、任务\n(一)建设。(责任单位:市商务局)\n", encoding="utf-8"
+    )
+    response = upload(plan)
+    form = coordinator.get(response["Location"]).context["coordinator_form"]
+    assert form.initial["coordinator"] == Agency.objects.get(jurisdiction__name="济南市", name="市发展改革委").pk
+    assert 'data-searchable="' in str(form["coordinator"])
+
+
+def test_a_name_that_is_no_agency_is_dismissed_from_the_queue(coordinator, upload, client):
+    upload()
+    draft = ImportDraft.objects.get()
+    coordinator_id = Agency.objects.get(jurisdiction=draft.jurisdiction, name="市发展改革委").pk
+    coordinator.post(reverse("pages:import-confirm", args=[draft.pk]), {"coordinator": coordinator_id})
+    jurisdiction = Jurisdiction.objects.get(name="济南市")
+    assert REMOVED in [row["name"] for row, _j, _f in coordinator.get(reverse("pages:unknown-names")).context["items"]]
+    response = coordinator.post(reverse("pages:unknown-dismiss", args=[jurisdiction.pk]), {"name": REMOVED})
+    assert response.status_code == 303
+    assert REMOVED not in [
+        row["name"] for row, _j, _f in coordinator.get(reverse("pages:unknown-names")).context["items"]
+    ]
+    assert MeasureAgency.objects.filter(name=REMOVED, match="dismissed").count() == 5
+    other = Jurisdiction.objects.get(name="绍兴市")
+    assert coordinator.post(reverse("pages:unknown-dismiss", args=[other.pk]), {"name": "x"}).status_code == 404

@@ -35,7 +35,8 @@ def document_page(request: HttpRequest, pk: int) -> HttpResponse:
     )
     coordinating = coordinated_documents(user).filter(pk=document.pk).exists()
     unknown = (
-        MeasureAgency.objects.filter(measure__document=document, agency__isnull=True)
+        MeasureAgency.objects.unresolved()
+        .filter(measure__document=document)
         .values("name")
         .annotate(n=Count("id"))
         .order_by("name")
