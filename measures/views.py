@@ -2,7 +2,6 @@
 unknown names → choose the coordinator → confirm. Views are edges: the reading and parsing are
 measures.services, the writes with tasks are tracker.services."""
 
-import json
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -12,14 +11,13 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tracker import services as tracker_services
 from tracker.forms import CoordinatorForm, ImportUploadForm, MeasureCorrectionForm, NameMapForm, agency_choices
 from tracker.selectors import directory_jurisdictions, visible_documents
-from tracker.views.common import coordinator_required, page
+from tracker.views.common import coordinator_required, json_download, page
 
 from .models import ImportDraft, Measure, MeasureAgency
 from .parsing import ParsedMeasure
@@ -285,13 +283,4 @@ def import_gold(request: HttpRequest, pk: int) -> HttpResponse:
     draft = _draft(request, pk)
     if draft.status != ImportDraft.Status.READY:
         raise Http404
-    return _json_download(draft_gold(draft=draft), draft.source_name)
-
-
-def _json_download(data: dict, source_name: str) -> HttpResponse:
-    stem = source_name.rsplit(".", 1)[0] or "document"
-    response = HttpResponse(
-        json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json; charset=utf-8"
-    )
-    response["Content-Disposition"] = content_disposition_header(True, f"{stem}.json")
-    return response
+    return json_download(draft_gold(draft=draft), draft.source_name)

@@ -42,7 +42,7 @@ def test_a_closure_request_reaches_the_coordinators_and_not_its_author(requested
 
 @pytest.mark.parametrize(("action", "label"), [("accept_closure", "同意销号"), ("return_closure", "退回")])
 def test_a_closure_decision_reaches_the_lead_agencys_staff(
-    requested, world, action, label, mailoutbox, django_capture_on_commit_callbacks
+    requested, world, action, label, mailoutbox, django_capture_on_commit_callbacks, eager_celery
 ):
     with django_capture_on_commit_callbacks(execute=True):
         _move(world, action, world.coordinator, comment="材料齐全" if action == "accept_closure" else "材料不全")

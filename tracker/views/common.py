@@ -1,5 +1,6 @@
-"""What every page view shares: sign-in, role gates, htmx detection, the page context."""
+"""What every page view shares: sign-in, role gates, htmx detection, the page context, downloads."""
 
+import json
 from collections.abc import Callable
 from functools import wraps
 
@@ -7,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django_htmx.middleware import HtmxDetails
 
 from tracker.selectors import is_coordinator, is_leader
@@ -66,3 +67,13 @@ def safe_next(request: HttpRequest, fallback: str) -> str:
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return target
     return fallback
+
+
+def json_download(data: dict, source_name: str) -> HttpResponse:
+    """A document's parse as a JSON file named after its source file (gold for the corpus)."""
+    stem = source_name.rsplit(".", 1)[0] or "document"
+    response = HttpResponse(
+        json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json; charset=utf-8"
+    )
+    response["Content-Disposition"] = content_disposition_header(True, f"{stem}.json")
+    return response

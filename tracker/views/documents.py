@@ -1,12 +1,9 @@
 """A policy document's page: what it asks, who coordinates, its tasks and rounds."""
 
-import json
-
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 
 from measures.models import MeasureAgency
 from measures.services import document_gold
@@ -14,7 +11,7 @@ from tracker.models import Task
 from tracker.selectors import coordinated_documents, task_list, visible_documents
 from tracker.workflow import OPEN
 
-from .common import page, page_login_required
+from .common import json_download, page, page_login_required
 
 # A document page lists its tasks; big documents have a few hundred measures at most.
 TASK_LIMIT = 500
@@ -62,10 +59,4 @@ def document_page(request: HttpRequest, pk: int) -> HttpResponse:
 def document_gold_download(request: HttpRequest, pk: int) -> HttpResponse:
     """The document's measures as the extraction contract's JSON, for its coordinators."""
     document = get_object_or_404(coordinated_documents(request.user).defer("raw_text"), pk=pk)
-    response = HttpResponse(
-        json.dumps(document_gold(document=document), ensure_ascii=False, indent=2),
-        content_type="application/json; charset=utf-8",
-    )
-    stem = document.source_name.rsplit(".", 1)[0] or f"document-{document.pk}"
-    response["Content-Disposition"] = content_disposition_header(True, f"{stem}.json")
-    return response
+    return json_download(document_gold(document=document), document.source_name)
