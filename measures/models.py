@@ -25,6 +25,8 @@ class PolicyDocument(models.Model):
         related_name="coordinated_documents",
     )
     coordinator_names = models.JSONField(_("文中的统筹单位"), default=list, blank=True)
+    # Time limits and schedule counted in working days (holidays and 调休 included) rather than days.
+    working_days = models.BooleanField(_("按工作日计算"), default=False)
     # What the coordinator corrected in the preview before confirming: [{ref, field, before, after}].
     corrections = models.JSONField(_("导入前的更正"), default=list, blank=True)
     mechanisms = models.JSONField(_("工作机制"), default=list, blank=True)

@@ -115,7 +115,7 @@ def bulletin_write(bulletin: Bulletin, stream: BinaryIO) -> None:
             _("逾期任务"),
             [_("任务"), _("牵头单位"), _("完成时限"), _("逾期天数"), _("督办")],
             [
-                (f"{o.task.measure.ref} {o.task.measure.title}", o.lead, o.task.due_date, o.days, _level_label(o.level))
+                (f"{o.task.measure.ref} {o.task.measure.title}", o.lead, o.task.due_date, o.days, level_label(o.level))
                 for o in bulletin.overdue
             ],
             (60, 28, 12, 10, 10),
@@ -142,5 +142,5 @@ def bulletin_write(bulletin: Bulletin, stream: BinaryIO) -> None:
     workbook.save(stream)
 
 
-def _level_label(level: str) -> str:
+def level_label(level: str) -> str:
     return {"yellow": _("黄色"), "red": _("红色")}.get(level, "")

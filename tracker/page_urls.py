@@ -35,6 +35,7 @@ urlpatterns = [
     path("tasks/<int:pk>/do/<slug:action>/", tasks.task_transition, name="task-transition"),
     path("documents/<int:pk>/", documents.document_page, name="document"),
     path("documents/<int:pk>/gold.json", documents.document_gold_download, name="document-gold"),
+    path("documents/<int:pk>/working-days/", documents.document_working_days, name="document-working-days"),
     # Coordinators
     path("board/", board.board, name="board"),
     path("rounds/", board.rounds, name="rounds"),
@@ -43,6 +44,7 @@ urlpatterns = [
     path("rounds/<int:pk>/chase/", board.round_chase, name="round-chase"),
     path("rounds/<int:pk>/bulletin/", board.bulletin, name="bulletin"),
     path("rounds/<int:pk>/bulletin.xlsx", board.bulletin_xlsx, name="bulletin-xlsx"),
+    path("rounds/<int:pk>/bulletin.docx", board.bulletin_docx_download, name="bulletin-docx"),
     path("import/", imports.import_upload, name="import"),
     path("import/<int:pk>/", imports.import_preview, name="import-preview"),
     path("import/<int:pk>/map/", imports.import_map, name="import-map"),

@@ -130,12 +130,22 @@ def _lead_assignments() -> Prefetch:
     )
 
 
+def latest_percent() -> Subquery:
+    """The percent done of a task's latest lead report (not sent back): the 序时进度's progress."""
+    reports = ProgressReport.objects.filter(
+        task=OuterRef("pk"), kind=ProgressReport.Kind.REPORT, returned_at__isnull=True, percent__isnull=False
+    )
+    return Subquery(reports.order_by("-created_at").values("percent")[:1])
+
+
 def task_list(tasks: QuerySet[Task]) -> QuerySet[Task]:
-    """What a task row shows: measure, document and agencies, without the document's full text."""
+    """What a task row shows: measure, document and agencies, without the document's full text, and
+    the latest percent done (one indexed subquery per row of the page: report_task_latest_idx)."""
     return (
         tasks.select_related("measure", "document")
         .defer("document__raw_text", "measure__text")
         .prefetch_related(_lead_assignments())
+        .annotate(latest_percent=latest_percent())
     )
 
 
@@ -437,6 +447,7 @@ def task_detail(tasks: QuerySet[Task]) -> QuerySet[Task]:
         tasks.select_related("measure", "document", "document__coordinator", "document__jurisdiction")
         .defer("document__raw_text")
         .prefetch_related(_lead_assignments(), "measure__targets")
+        .annotate(latest_percent=latest_percent())
     )
 
 

@@ -396,6 +396,15 @@ def round_open(*, document: PolicyDocument, user, title: str, due_date: datetime
 
 
 @transaction.atomic
+def document_working_days_set(*, document: PolicyDocument, user, working_days: bool) -> PolicyDocument:
+    """Count the document's time limits and schedule in working days (official calendar) or in days."""
+    _require(user, "tracker.manage_rounds", document)
+    PolicyDocument.objects.filter(pk=document.pk).update(working_days=working_days)
+    document.working_days = working_days
+    return document
+
+
+@transaction.atomic
 def round_chase(*, round: ReportingRound, user, comment: str = "") -> int:
     """Chase every agency that has not filed in an open round, in one action; returns how many."""
     locked = ReportingRound.objects.select_for_update().select_related("document").get(pk=round.pk)

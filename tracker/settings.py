@@ -105,6 +105,9 @@ LOGIN_REDIRECT_URL = "pages:home"
 
 # Uploaded and imported policy documents larger than this are refused before they are read.
 POLICY_MAX_BYTES = env.int("POLICY_MAX_BYTES", default=20 * 1024 * 1024)
+# 序时进度: a task is behind when the share of its time gone leads the share of its work reported
+# done by this many percentage points.
+SCHEDULE_BEHIND_POINTS = env.int("SCHEDULE_BEHIND_POINTS", default=20)
 # Reading and parsing one document runs in a child process under these limits (measures.isolation);
 # the longest real plan parses in a few seconds and well under 200 MB.
 POLICY_PARSE_SECONDS = env.int("POLICY_PARSE_SECONDS", default=60)

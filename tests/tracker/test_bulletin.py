@@ -57,3 +57,25 @@ def test_bulletin_page_and_excel(world, round_with_reports, client_for):  # noqa
         and f'href="{reverse("pages:round", args=[round_with_reports.pk])}"' not in leader_page.content.decode()
     )
     assert client_for("leader").get(reverse("pages:bulletin-xlsx", args=[round_with_reports.pk])).status_code == 200
+
+
+def test_bulletin_as_word_reads_back_with_its_figures(world, round_with_reports, client_for):  # noqa: F811
+    import docx
+
+    for who in ("coordinator", "leader"):
+        response = client_for(who).get(reverse("pages:bulletin-docx", args=[round_with_reports.pk]))
+        assert response.status_code == 200
+        assert response["Content-Type"].startswith("application/vnd.openxmlformats-officedocument.wordprocessingml")
+    document = docx.Document(BytesIO(response.content))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "督办通报" in text and "第四季度调度 落实情况通报" in text
+    assert "应报送 3 项，已报送 1 项，未报送 2 项（涉及 2 个单位）" in text
+    by_agency = [[c.text for c in row.cells] for row in document.tables[0].rows]
+    assert by_agency[0] == ["单位", "应报", "已报", "未报", "逾期任务", "黄色督办", "红色督办"]
+    assert ["市教育局", "1", "0", "1", "1", "0", "1"] in by_agency
+    overdue = [[c.text for c in row.cells] for row in document.tables[-1].rows]
+    assert overdue[1][1] == "市教育局" and overdue[1][4] == "红色"
+    assert client_for("lead").get(reverse("pages:bulletin-docx", args=[round_with_reports.pk])).status_code in (
+        403,
+        404,
+    )

@@ -4,7 +4,9 @@ import datetime
 
 from django import template
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
+from tracker.progress import schedule
 from tracker.workflow import OPEN
 
 register = template.Library()
@@ -44,3 +46,21 @@ def page_url(name: str, fallback: str) -> str:
 def agencies_in(task, role: str) -> str:
     """Names of the task's agencies in one role, from the prefetched assignments."""
     return "、".join(a.agency.name for a in task.assignments.all() if a.role == role)
+
+
+def task_schedule(task, today: datetime.date):
+    """序时进度 of an open task, from the `latest_percent` the lists annotate (task_list)."""
+    if task.status not in OPEN:
+        return None
+    return schedule(
+        start=timezone.localtime(task.created_at).date(),
+        due=task.due_date,
+        today=today,
+        done=getattr(task, "latest_percent", None),
+        working_days=task.document.working_days,
+    )
+
+
+@register.inclusion_tag("tracker/_schedule.html")
+def schedule_badge(task, today: datetime.date, detail: bool = False) -> dict:
+    return {"s": task_schedule(task, today), "detail": detail}

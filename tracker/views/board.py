@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from tracker import services
 from tracker.bulletin import bulletin_write, round_bulletin
+from tracker.bulletin_docx import bulletin_docx
 from tracker.forms import NudgeForm, RoundOpenForm
 from tracker.models import ReportingRound
 from tracker.selectors import (
@@ -147,6 +148,17 @@ def bulletin(request: HttpRequest, pk: int) -> HttpResponse:
     report = round_bulletin(round_, today=timezone.localdate())
     coordinating = coordinated_documents(request.user).filter(pk=round_.document_id).exists()
     return page(request, "tracker/bulletin.html", {"bulletin": report, "coordinating": coordinating})
+
+
+@overview_required
+def bulletin_docx_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """The bulletin as a Word document (通报), for the coordinators and the leaders of its document."""
+    report = round_bulletin(_overseen_round(request, pk), today=timezone.localdate())
+    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    filename = quote(f"{report.title}-{report.today:%Y-%m-%d}.docx")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
+    bulletin_docx(report, response)
+    return response
 
 
 @overview_required

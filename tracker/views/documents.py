@@ -1,12 +1,16 @@
 """A policy document's page: what it asks, who coordinates, its tasks and rounds."""
 
+from django.contrib import messages
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from measures.models import MeasureAgency
 from measures.services import document_gold
+from tracker import services
 from tracker.models import Task
 from tracker.selectors import coordinated_documents, task_list, visible_documents
 from tracker.workflow import OPEN
@@ -60,3 +64,16 @@ def document_gold_download(request: HttpRequest, pk: int) -> HttpResponse:
     """The document's measures as the extraction contract's JSON, for its coordinators."""
     document = get_object_or_404(coordinated_documents(request.user).defer("raw_text"), pk=pk)
     return json_download(document_gold(document=document), document.source_name)
+
+
+@require_POST
+@page_login_required
+def document_working_days(request: HttpRequest, pk: int) -> HttpResponse:
+    document = get_object_or_404(coordinated_documents(request.user).defer("raw_text"), pk=pk)
+    services.document_working_days_set(
+        document=document, user=request.user, working_days=request.POST.get("working_days") == "1"
+    )
+    messages.success(request, _("已保存"))
+    response = redirect("pages:document", pk=pk)
+    response.status_code = 303
+    return response
