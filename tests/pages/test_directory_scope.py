@@ -138,3 +138,14 @@ def test_a_superuser_edits_any_directory(world, foreign):
     root = User.objects.create_superuser("root", "root@example.org", "x")
     services.directory_alias_add(user=root, agency=foreign, name="商务部门")
     assert AgencyAlias.objects.get(name="商务部门").agency == foreign
+
+
+def test_the_api_has_no_directory_writes(world, foreign):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(world.coordinator)
+    before = _snapshot()
+    assert api.post("/api/agencies/", {"name": "市新局", "jurisdiction": foreign.jurisdiction.pk}).status_code == 405
+    assert api.patch(f"/api/agencies/{foreign.pk}/", {"name": "改名"}).status_code == 405
+    assert _snapshot() == before
