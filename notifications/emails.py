@@ -43,6 +43,8 @@ TEMPLATE_NAMES = {
     K.ASSIGNED: "assigned",
     K.ROUND_OPENED: "round-opened",
     K.ROUND_CHASED: "round-chased",
+    K.RECEIPT: "receipt",
+    K.RECEIPT_LATE: "receipt-late",
 }
 
 SETTINGS_SALT = "notifications.settings"

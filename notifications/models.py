@@ -26,6 +26,8 @@ class Notification(models.Model):
         ASSIGNED = "assigned", _("新分配任务")
         ROUND_OPENED = "round_opened", _("调度开始")
         ROUND_CHASED = "round_chased", _("催报")
+        RECEIPT = "receipt", _("签收提醒")
+        RECEIPT_LATE = "receipt_late", _("逾期未签收")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("待发送")

@@ -84,6 +84,11 @@ def local_date(at: datetime.datetime) -> datetime.date:
     return local_time(at).date()
 
 
+def start_of_day(day: datetime.date) -> datetime.datetime:
+    """Midnight of a local day, as an aware moment."""
+    return datetime.datetime.combine(day, datetime.time(), tzinfo=TZ)
+
+
 def iso_week(day: datetime.date) -> str:
     """The digest period: '2026-W01'. ISO years differ from calendar years around New Year."""
     year, week, _ = day.isocalendar()

@@ -42,6 +42,25 @@ def tasks_due_between(
         after = Q(due_date__gt=last_due) | Q(due_date=last_due, pk__gt=last_pk)
 
 
+def unreceived_before(moment: datetime.datetime, *, batch_size: int) -> Iterator[list[tuple[int, int, int, int]]]:
+    """Assignments of open tasks handed over before `moment` and not signed for, as batches of
+    (assignment id, task id, agency id, document id); keyset on id over assignment_unreceived_idx."""
+    base = (
+        Assignment.objects.filter(received_at__isnull=True, assigned_at__lt=moment, task__status__in=OPEN)
+        .order_by("pk")
+        .values_list("pk", "task_id", "agency_id", "task__document_id")
+    )
+    last = 0
+    while True:
+        rows = list(base.filter(pk__gt=last)[:batch_size])
+        if not rows:
+            return
+        yield rows
+        if len(rows) < batch_size:
+            return
+        last = rows[-1][0]
+
+
 def rounds_due_between(start: datetime.date, end: datetime.date) -> list[ReportingRound]:
     """Open rounds due in the window; there are few rounds, so a list is fine."""
     return list(

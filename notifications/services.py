@@ -43,6 +43,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from agencies.models import Agency, User
+from tracker import workdays
 from tracker.models import ReportingRound, TaskEvent
 
 from . import emails, schedule, selectors
@@ -251,6 +252,40 @@ def _round_batches(today: datetime.date, config: schedule.Config) -> Iterator[li
             yield rows
 
 
+def _receipt_batches(today: datetime.date) -> Iterator[list[Row]]:
+    """签收 not done after NOTIFY_RECEIPT_DAYS working days reminds the agency's staff; after
+    NOTIFY_RECEIPT_ESCALATE_DAYS it tells the document's coordinators. Once each per assignment."""
+    stages = (
+        (settings.NOTIFY_RECEIPT_DAYS, K.RECEIPT, "receipt"),
+        (settings.NOTIFY_RECEIPT_ESCALATE_DAYS, K.RECEIPT_LATE, "receipt-late"),
+    )
+    # An agency hears once per assignment; the coordinators once per task, however many agencies lag.
+    for days, kind, prefix in stages:
+        # Handed over on or before the working day `days` working days ago.
+        cutoff = schedule.start_of_day(workdays.add_working_days(today, -days) + datetime.timedelta(days=1))
+        for batch in selectors.unreceived_before(cutoff, batch_size=settings.NOTIFY_BATCH_SIZE):
+            if kind == K.RECEIPT:
+                reach = selectors.staff_by_agency({agency for _a, _t, agency, _d in batch})
+                recipients = {a: reach.get(agency, []) for a, _t, agency, _d in batch}
+            else:
+                reach = selectors.document_coordinators({document for _a, _t, _g, document in batch})
+                recipients = {a: reach.get(document, []) for a, _t, _g, document in batch}
+            rows = {
+                (user_id, task): Row(
+                    user_id,
+                    kind,
+                    f"task:{task}",
+                    f"{prefix}:{a}" if kind == K.RECEIPT else prefix,
+                    task_id=task,
+                    data={"days": days},
+                )
+                for a, task, _agency, _document in batch
+                for user_id in recipients[a]
+            }
+            if rows:
+                yield list(rows.values())
+
+
 def sweep_run(*, at: datetime.datetime, on_recorded: OnRecorded | None = None) -> RunResult:
     """One reminder-and-escalation sweep as of `at`: records what is owed and re-queues stuck rows.
 
@@ -264,6 +299,8 @@ def sweep_run(*, at: datetime.datetime, on_recorded: OnRecorded | None = None) -
         rows = _task_batch_rows(batch, today, config)
         result.recorded += _record(rows, now=now, on_recorded=on_recorded)
     for rows in _round_batches(today, config):
+        result.recorded += _record(rows, now=now, on_recorded=on_recorded)
+    for rows in _receipt_batches(today):
         result.recorded += _record(rows, now=now, on_recorded=on_recorded)
     # The notice of an opened round goes out when the round commits; should that never have run
     # (the process died in between), the sweep records it for rounds opened in the last two days.

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
@@ -63,6 +64,17 @@ class Assignment(models.Model):
     agency = models.ForeignKey(Agency, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="assignments")
     role = models.CharField(_("角色"), max_length=8, choices=Role.choices)
     position = models.PositiveSmallIntegerField(_("排序"), default=0)
+    # 交办 → 签收: a task handed to an agency waits for the agency to acknowledge it.
+    assigned_at = models.DateTimeField(_("交办时间"), default=timezone.now)
+    received_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("签收人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -70,7 +82,13 @@ class Assignment(models.Model):
         verbose_name_plural = _("责任分工")
         ordering = ["task_id", "role", "position"]
         constraints = [models.UniqueConstraint(fields=["task", "agency"], name="assignment_unique_agency")]
-        indexes = [models.Index(fields=["agency", "role", "task"], name="assignment_agency_role_idx")]
+        indexes = [
+            models.Index(fields=["agency", "role", "task"], name="assignment_agency_role_idx"),
+            # The sweep's and the board's "not signed for yet": only those rows are indexed.
+            models.Index(
+                fields=["assigned_at"], name="assignment_unreceived_idx", condition=models.Q(received_at__isnull=True)
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.agency} ({self.get_role_display()})"
@@ -113,6 +131,7 @@ class TaskEvent(models.Model):
         COMMENT = "comment", _("意见")
         NUDGE = "nudge", _("催办")
         REPORT_RETURNED = "report_returned", _("退回重报")
+        RECEIVED = "received", _("签收")
 
     task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)

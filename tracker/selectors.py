@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import TruncMonth
 
 from agencies.models import Agency, Jurisdiction
@@ -478,6 +478,46 @@ def latest_values(task: Task) -> dict[int, object]:
     for target_id, value in rows.values_list("target_id", "value"):
         latest.setdefault(target_id, value)
     return latest
+
+
+def unreceived_for(user, *, limit: int = 10) -> tuple[list[Task], int]:
+    """Open tasks handed to the user's agency (or its groups) and not signed for yet, oldest first,
+    with their count: two queries on the agency's assignments."""
+    agencies = user_agency_ids(user)
+    if not agencies:
+        return [], 0
+    pending = Assignment.objects.filter(agency_id__in=agencies, received_at__isnull=True, task__status__in=OPEN)
+    count = pending.values("task_id").distinct().count()
+    if not count:
+        return [], 0
+    tasks = (
+        Task.objects.filter(pk__in=pending.values("task_id"))
+        .select_related("measure")
+        .defer("measure__text")
+        .order_by("created_at", "pk")[:limit]
+    )
+    return list(tasks), count
+
+
+@dataclass
+class UnreceivedLine:
+    agency: str
+    tasks: int
+    since: datetime.datetime
+
+
+def board_unreceived(user, *, limit: int = 30) -> list[UnreceivedLine]:
+    """Who has not signed for what, in the documents the user coordinates: per agency, how many
+    tasks and since when (one grouped query over assignment_unreceived_idx)."""
+    rows = (
+        Assignment.objects.filter(
+            received_at__isnull=True, task__status__in=OPEN, task__document__in=coordinated_documents(user)
+        )
+        .values("agency__name")
+        .annotate(tasks=Count("task_id", distinct=True), since=Min("assigned_at"))
+        .order_by("since", "agency__name")[:limit]
+    )
+    return [UnreceivedLine(r["agency__name"], r["tasks"], r["since"]) for r in rows]
 
 
 @dataclass

@@ -28,7 +28,7 @@ from .models import (
     Task,
     TaskEvent,
 )
-from .roles import acting_agency, task_roles
+from .roles import acting_agency, task_roles, user_agency_ids
 from .selectors import coordinated_documents
 from .signals import round_chased
 from .workflow import OPEN, TRANSITIONS, Actor
@@ -230,6 +230,11 @@ def report_submit(
         if round is None:
             raise WorkflowError(_("该调度轮次已关闭或不属于本文件"))
     agency = acting_agency(user, locked, role)
+    # Reporting on a task is acknowledging it: an agency that reports has signed for it (saved one
+    # by one, a row or two, so the assignment's history records it).
+    for assignment in _unreceived_mine(user, locked):
+        assignment.received_at, assignment.received_by = timezone.now(), user
+        assignment.save(update_fields=["received_at", "received_by"])
     report = ProgressReport.objects.create(
         task=locked, agency=agency, author=user, round=round, kind=kind, text=text, percent=percent
     )
@@ -259,6 +264,30 @@ def report_submit(
             action="start",
         )
     return report
+
+
+def _unreceived_mine(user, task: Task):
+    return Assignment.objects.select_for_update().filter(
+        task=task, agency_id__in=user_agency_ids(user), received_at__isnull=True
+    )
+
+
+@transaction.atomic
+def assignment_receive(*, task: Task, user) -> int:
+    """签收: the user's agency (or its group) acknowledges the task handed to it. Returns how many
+    of its assignments on the task were signed for; signing twice signs nothing more."""
+    roles = task_roles(user, task)
+    if not roles & {Actor.LEAD, Actor.SUPPORT}:
+        raise PermissionDenied(_("您无权执行此操作"))
+    pending = list(_unreceived_mine(user, task).select_related("agency"))
+    if not pending:
+        raise WorkflowError(_("本单位已签收该任务"))
+    now = timezone.now()
+    for assignment in pending:
+        assignment.received_at, assignment.received_by = now, user
+        assignment.save(update_fields=["received_at", "received_by"])
+        event_record(task=task, kind=TaskEvent.Kind.RECEIVED, actor=user, agency=assignment.agency)
+    return len(pending)
 
 
 @transaction.atomic

@@ -153,6 +153,9 @@ NOTIFY_NUDGE_DAYS = env.int("NOTIFY_NUDGE_DAYS", default=1)
 NOTIFY_YELLOW_DAYS = env.int("NOTIFY_YELLOW_DAYS", default=7)
 NOTIFY_RED_DAYS = env.int("NOTIFY_RED_DAYS", default=30)
 NOTIFY_ROUND_REMINDER_DAYS = env.list("NOTIFY_ROUND_REMINDER_DAYS", cast=int, default=[3, 1])
+# 签收: a task not signed for this many working days reminds the agency, then tells its coordinators.
+NOTIFY_RECEIPT_DAYS = env.int("NOTIFY_RECEIPT_DAYS", default=2)
+NOTIFY_RECEIPT_ESCALATE_DAYS = env.int("NOTIFY_RECEIPT_ESCALATE_DAYS", default=5)
 # A stage missed because no sweep ran is still sent this many days late; older ones are not
 # (so importing an old document does not escalate years of history at once).
 NOTIFY_CATCHUP_DAYS = env.int("NOTIFY_CATCHUP_DAYS", default=14)

@@ -260,3 +260,7 @@ class RoundDetailSerializer(RoundSerializer):
 
     class Meta(RoundSerializer.Meta):
         fields = [*RoundSerializer.Meta.fields, "entries"]
+
+
+class ReceiptSerializer(serializers.Serializer):
+    received = serializers.IntegerField(help_text="assignments of the user's agency signed for")

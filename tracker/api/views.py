@@ -241,6 +241,14 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
         event = self._run(services.task_comment, task=task, user=request.user, text=body.validated_data["text"])
         return Response(s.EventSerializer(event).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=None, responses={200: s.ReceiptSerializer})
+    @action(detail=True, methods=["post"])
+    def receive(self, request, pk=None):
+        """签收: the user's agency acknowledges the task; 409 if it already has."""
+        task = self._task()
+        count = self._run(services.assignment_receive, task=task, user=request.user)
+        return Response(s.ReceiptSerializer({"received": count}).data)
+
     @extend_schema(request=s.NudgeSerializer, responses={201: s.EventSerializer})
     @action(detail=True, methods=["post"])
     def nudge(self, request, pk=None):

@@ -23,7 +23,7 @@ from tracker.forms import (
     TransitionForm,
 )
 from tracker.models import ProgressReport, ReportAttachment, Task
-from tracker.roles import task_roles
+from tracker.roles import task_roles, user_agency_ids
 from tracker.selectors import (
     BUCKET_KEYS,
     LIST_LIMIT,
@@ -35,6 +35,7 @@ from tracker.selectors import (
     task_buckets,
     task_detail,
     task_timeline,
+    unreceived_for,
 )
 from tracker.workflow import OPEN, TRANSITIONS, Actor, allowed
 
@@ -76,6 +77,7 @@ def my_tasks_page(request: HttpRequest) -> HttpResponse:
             "limit": LIST_LIMIT,
             "has_agency": bool(user.agency_id),
             "rounds_owed": rounds_owed(user),
+            "unreceived": unreceived_for(user),
         },
     )
 
@@ -148,6 +150,9 @@ def _task_context(request: HttpRequest, task: Task, bound: dict | None = None) -
         ),
         "read_only": roles <= {Actor.LEADER},
         "can_return_reports": coordinator,
+        # 签收: the user's agency still has to acknowledge this task.
+        "to_receive": task.status in OPEN
+        and any(a.received_at is None and a.agency_id in user_agency_ids(user) for a in task.assignments.all()),
     }
 
 
@@ -211,6 +216,20 @@ def task_report(request: HttpRequest, pk: int) -> HttpResponse:
         ),
     )
     return failed or _done(request, task, _("进展已报送"))
+
+
+@require_POST
+@page_login_required
+def task_receive(request: HttpRequest, pk: int) -> HttpResponse:
+    task = _visible_task(request, pk)
+    try:
+        services.assignment_receive(task=task, user=request.user)
+    except services.WorkflowError as exc:
+        messages.info(request, str(exc))
+        response = redirect(reverse("pages:task", args=[task.pk]))
+        response.status_code = 303
+        return response
+    return _done(request, task, _("已签收"))
 
 
 @require_POST
