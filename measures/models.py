@@ -27,6 +27,17 @@ class PolicyDocument(models.Model):
     coordinator_names = models.JSONField(_("文中的统筹单位"), default=list, blank=True)
     # Time limits and schedule counted in working days (holidays and 调休 included) rather than days.
     working_days = models.BooleanField(_("按工作日计算"), default=False)
+
+    class Every(models.TextChoices):
+        NONE = "", _("不定期")
+        MONTH = "month", _("每月")
+        QUARTER = "quarter", _("每季度")
+        HALF_YEAR = "half_year", _("每半年")
+
+    # Recurring rounds (定期调度): one per period, opened and closed by the sweep; due on this day of
+    # the period's last month, or on its last day.
+    round_every = models.CharField(_("调度周期"), max_length=12, choices=Every.choices, blank=True)
+    round_due_day = models.PositiveSmallIntegerField(_("报送日"), null=True, blank=True)
     # What the coordinator corrected in the preview before confirming: [{ref, field, before, after}].
     corrections = models.JSONField(_("导入前的更正"), default=list, blank=True)
     mechanisms = models.JSONField(_("工作机制"), default=list, blank=True)

@@ -43,6 +43,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from agencies.models import Agency, User
+from tracker import services as tracker_services
 from tracker import workdays
 from tracker.models import ReportingRound, TaskEvent
 
@@ -294,6 +295,8 @@ def sweep_run(*, at: datetime.datetime, on_recorded: OnRecorded | None = None) -
     today = schedule.local_date(at)
     now = timezone.now()
     result = RunResult()
+    # 定期调度: this period's rounds open (their notices follow their commit), last period's close.
+    tracker_services.recurring_rounds_run(today=today)
     start, end = schedule.task_window(today, config)
     for batch in selectors.tasks_due_between(start, end, batch_size=settings.NOTIFY_BATCH_SIZE):
         rows = _task_batch_rows(batch, today, config)

@@ -176,12 +176,20 @@ class ReportingRound(models.Model):
     opened_at = models.DateTimeField(_("发起时间"), auto_now_add=True)
     closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
     chased_at = models.DateTimeField(_("上次催报时间"), null=True, blank=True)
+    # The period a recurring round covers ("2026-03", "2026-Q1", "2026-H1"); blank for one opened by hand.
+    period = models.CharField(_("周期"), max_length=10, blank=True)
 
     class Meta:
         verbose_name = _("调度轮次")
         verbose_name_plural = _("调度轮次")
         ordering = ["-opened_at"]
         indexes = [models.Index(fields=["document", "closed_at"], name="round_document_open_idx")]
+        constraints = [
+            # One recurring round per document and period, whoever runs the sweep and how often.
+            models.UniqueConstraint(
+                fields=["document", "period"], name="round_one_per_period", condition=~models.Q(period="")
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title

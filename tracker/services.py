@@ -17,6 +17,7 @@ from agencies.services import DirectoryError, agency_create, alias_add
 from measures.models import Measure, MeasureAgency, PolicyDocument
 from measures.services import DocumentImportError, ImportPreview, document_create
 
+from . import recurring
 from .events import event_record
 from .models import (
     Assignment,
@@ -413,7 +414,15 @@ def round_open(*, document: PolicyDocument, user, title: str, due_date: datetime
         raise ValidationError(_("请填写轮次名称"))
     if due_date < timezone.localdate():
         raise ValidationError(_("报送截止日期不能早于今天"))
-    round = ReportingRound.objects.create(document=document, title=title.strip(), due_date=due_date, opened_by=user)
+    return _round_create(document=document, title=title.strip(), due_date=due_date, opened_by=user)
+
+
+def _round_create(
+    *, document: PolicyDocument, title: str, due_date, opened_by=None, period: str = ""
+) -> ReportingRound:
+    round = ReportingRound.objects.create(
+        document=document, title=title, due_date=due_date, opened_by=opened_by, period=period
+    )
     assignments = Assignment.objects.filter(task__document=document, task__status__in=OPEN).values_list(
         "task_id", "agency_id", "role"
     )
@@ -422,6 +431,66 @@ def round_open(*, document: PolicyDocument, user, title: str, due_date: datetime
         batch_size=1000,
     )
     return round
+
+
+# A recurring round stays open this many days past its due date for late reports, then closes itself.
+RECURRING_CLOSE_AFTER_DAYS = 3
+
+
+def _period_title(period: recurring.Period, every: str) -> str:
+    if every == "month":
+        return _("%(y)d年%(m)d月调度") % {"y": period.start.year, "m": period.start.month}
+    if every == "quarter":
+        return _("%(y)d年第%(q)d季度调度") % {"y": period.start.year, "q": (period.start.month - 1) // 3 + 1}
+    return _("%(y)d年%(h)s调度") % {
+        "y": period.start.year,
+        "h": _("上半年") if period.start.month == 1 else _("下半年"),
+    }
+
+
+def recurring_rounds_run(*, today: datetime.date) -> tuple[int, int]:
+    """定期调度 without a hand: each document with a cadence gets one round per period, opened on the
+    period's first sweep and closed RECURRING_CLOSE_AFTER_DAYS after it is due. Safe to run any number
+    of times, concurrently too (one round per document and period is a constraint). Returns
+    (opened, closed)."""
+    opened = 0
+    documents = PolicyDocument.objects.exclude(round_every="").filter(tasks__status__in=OPEN).distinct()
+    for document in documents.only("id", "round_every", "round_due_day").iterator():
+        period = recurring.period_of(today, document.round_every)
+        due = recurring.due_date(period, document.round_due_day)
+        if due < today or ReportingRound.objects.filter(document=document, period=period.key).exists():
+            continue
+        try:
+            with transaction.atomic():
+                _round_create(
+                    document=document,
+                    title=_period_title(period, document.round_every),
+                    due_date=due,
+                    period=period.key,
+                )
+        except IntegrityError:  # another sweep opened it first
+            continue
+        opened += 1
+    stale = today - datetime.timedelta(days=RECURRING_CLOSE_AFTER_DAYS)
+    closed = (
+        ReportingRound.objects.exclude(period="")
+        .filter(closed_at__isnull=True, due_date__lt=stale)
+        .update(closed_at=timezone.now())
+    )
+    return opened, closed
+
+
+@transaction.atomic
+def document_cadence_set(*, document: PolicyDocument, user, every: str, due_day: int | None) -> PolicyDocument:
+    """The document's recurring rounds: every month, quarter or half year (or none), due on a day."""
+    _require(user, "tracker.manage_rounds", document)
+    if every not in PolicyDocument.Every.values:
+        raise ValidationError(_("未知的调度周期"))
+    if due_day is not None and not 1 <= due_day <= 28:
+        raise ValidationError(_("报送日应在 1 到 28 之间"))
+    PolicyDocument.objects.filter(pk=document.pk).update(round_every=every, round_due_day=due_day)
+    document.round_every, document.round_due_day = every, due_day
+    return document
 
 
 @transaction.atomic

@@ -67,6 +67,7 @@ def parse_document(text: str, source: str = "") -> ParsedDocument:
         coordinator=metadata.find_coordinators(norm, text),
         mechanisms=metadata.find_mechanisms(norm, mech_spans),
         measures=measures,
+        cadence=metadata.find_cadence(norm, mech_spans),
     )
 
 

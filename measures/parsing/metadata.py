@@ -192,3 +192,28 @@ def find_mechanisms(norm: str, spans: list[tuple[int, int]]) -> list[str]:
                 out = [o for o in out if o not in text]
                 out.append(text)
     return out
+
+
+_CADENCE_RES = [
+    (re.compile(r"每(?:个)?月(?P<day>\d{1,2})日(?:前|之前|以前)"), "month"),
+    (re.compile(r"每(?:个)?季度(?:末|结束后)?(?:(?:次月|后)(?P<day>\d{1,2})日(?:前|之前))?"), "quarter"),
+    (re.compile(r"每半年"), "half_year"),
+    (re.compile(r"每(?:个)?月"), "month"),
+]
+_CADENCE_CONTEXT = re.compile(r"调度|报送|报告|汇报|通报|督查|督促")
+
+
+def find_cadence(norm: str, spans: list[tuple[int, int]]) -> dict | None:
+    """How often the plan wants its progress reported, from the mechanism paragraphs: a stated
+    rhythm (每月5日前报送, 每季度, 每半年) near a word of reporting; a bare 定期调度 reads as monthly."""
+    for s, e in spans:
+        seg = norm[s:e]
+        for rx, every in _CADENCE_RES:
+            for m in rx.finditer(seg):
+                context = seg[max(0, m.start() - 20) : m.end() + 20]
+                if _CADENCE_CONTEXT.search(context):
+                    day = m.groupdict().get("day")
+                    return {"every": every, "day": int(day) if day and 1 <= int(day) <= 28 else None}
+        if re.search(r"定期[^。;]{0,20}?调度", seg):
+            return {"every": "month", "day": None}
+    return None

@@ -63,6 +63,9 @@ class ParsedDocument:
     coordinator: list[str]
     mechanisms: list[str]
     measures: list[ParsedMeasure]
+    # How often the document has progress reported (定期调度, 每月5日前报送): {"every": "month" |
+    # "quarter" | "half_year", "day": 5 or None}; not part of the extraction contract.
+    cadence: dict | None = None
 
     def to_dict(self) -> dict:
         return {

@@ -1,6 +1,7 @@
 """A policy document's page: what it asks, who coordinates, its tasks and rounds."""
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -8,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from measures.models import MeasureAgency
+from measures.models import MeasureAgency, PolicyDocument
 from measures.services import document_gold
 from tracker import services
 from tracker.models import Task
@@ -55,6 +56,7 @@ def document_page(request: HttpRequest, pk: int) -> HttpResponse:
             "coordinating": coordinating,
             "unknown": list(unknown),
             "rounds": document.rounds.order_by("-opened_at")[:20] if coordinating else [],
+            "every_choices": PolicyDocument.Every.choices,
         },
     )
 
@@ -74,6 +76,27 @@ def document_working_days(request: HttpRequest, pk: int) -> HttpResponse:
         document=document, user=request.user, working_days=request.POST.get("working_days") == "1"
     )
     messages.success(request, _("已保存"))
+    response = redirect("pages:document", pk=pk)
+    response.status_code = 303
+    return response
+
+
+@require_POST
+@page_login_required
+def document_cadence(request: HttpRequest, pk: int) -> HttpResponse:
+    document = get_object_or_404(coordinated_documents(request.user).defer("raw_text"), pk=pk)
+    day = request.POST.get("round_due_day", "").strip()
+    try:
+        services.document_cadence_set(
+            document=document,
+            user=request.user,
+            every=request.POST.get("round_every", ""),
+            due_day=int(day) if day.isdigit() else None,
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("已保存"))
     response = redirect("pages:document", pk=pk)
     response.status_code = 303
     return response
