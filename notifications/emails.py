@@ -45,6 +45,7 @@ TEMPLATE_NAMES = {
     K.ROUND_CHASED: "round-chased",
     K.RECEIPT: "receipt",
     K.RECEIPT_LATE: "receipt-late",
+    K.INSTRUCTION: "instruction",
 }
 
 SETTINGS_SALT = "notifications.settings"

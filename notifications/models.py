@@ -28,6 +28,7 @@ class Notification(models.Model):
         ROUND_CHASED = "round_chased", _("催报")
         RECEIPT = "receipt", _("签收提醒")
         RECEIPT_LATE = "receipt_late", _("逾期未签收")
+        INSTRUCTION = "instruction", _("领导批示")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("待发送")

@@ -23,7 +23,12 @@ def task_event_saved(sender, instance: TaskEvent, created: bool, raw: bool = Fal
 
     if instance.kind == TaskEvent.Kind.NUDGE:
         services.nudge_record(event=instance, on_recorded=tasks.enqueue_sends)
-    elif instance.kind in (TaskEvent.Kind.STATUS, TaskEvent.Kind.ASSIGNMENT, TaskEvent.Kind.REPORT_RETURNED):
+    elif instance.kind in (
+        TaskEvent.Kind.STATUS,
+        TaskEvent.Kind.ASSIGNMENT,
+        TaskEvent.Kind.REPORT_RETURNED,
+        TaskEvent.Kind.INSTRUCTION,
+    ):
         services.event_record(event=instance, on_recorded=tasks.enqueue_sends)
 
 

@@ -132,6 +132,7 @@ class TaskEvent(models.Model):
         NUDGE = "nudge", _("催办")
         REPORT_RETURNED = "report_returned", _("退回重报")
         RECEIVED = "received", _("签收")
+        INSTRUCTION = "instruction", _("领导批示")
 
     task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)

@@ -27,6 +27,7 @@ urlpatterns = [
     path("tasks/<int:pk>/", tasks.task_page, name="task"),
     path("tasks/<int:pk>/report/", tasks.task_report, name="task-report"),
     path("tasks/<int:pk>/receive/", tasks.task_receive, name="task-receive"),
+    path("tasks/<int:pk>/instruct/", tasks.task_instruct, name="task-instruct"),
     path("tasks/<int:pk>/reports/<int:report_pk>/return/", tasks.report_return, name="report-return"),
     path("tasks/<int:pk>/comment/", tasks.task_comment, name="task-comment"),
     path("tasks/<int:pk>/nudge/", tasks.task_nudge, name="task-nudge"),

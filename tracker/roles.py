@@ -49,9 +49,18 @@ def task_roles(user, task: Task) -> set[str]:
     roles = {a.role for a in task.assignments.all() if a.agency_id in mine}
     if coordinates(user, task.document_id, task.document.coordinator_id):
         roles.add(Actor.COORDINATOR)
-    if document_access(user).get(task.document_id) == DocumentAccess.Role.LEADER:
+    if document_access(user).get(task.document_id) == DocumentAccess.Role.LEADER or oversees(user, task.document):
         roles.add(Actor.LEADER)
     return roles
+
+
+def oversees(user, document) -> bool:
+    """A leader oversees every document of their agency's jurisdiction (the agency is loaded once)."""
+    return (
+        user.role == user.Role.LEADER
+        and user.agency_id is not None
+        and user.agency.jurisdiction_id == document.jurisdiction_id
+    )
 
 
 def acting_agency(user, task: Task, role: str) -> Agency | None:

@@ -33,7 +33,13 @@ def edits_directory_of(user, jurisdiction) -> bool:
     return jurisdiction is not None and directory_jurisdictions(user).filter(pk=jurisdiction.pk).exists()
 
 
+@rules.predicate
+def is_task_leader(user, task) -> bool:
+    return task is not None and Actor.LEADER in task_roles(user, task)
+
+
 rules.add_perm("tracker.report_task", is_lead | is_supporter)
+rules.add_perm("tracker.instruct_task", is_task_leader)
 rules.add_perm("tracker.comment_task", is_lead | is_supporter | is_task_coordinator)
 rules.add_perm("tracker.nudge_task", is_task_coordinator)
 rules.add_perm("tracker.reassign_task", is_task_coordinator)

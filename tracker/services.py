@@ -327,6 +327,15 @@ def task_comment(*, task: Task, user, text: str) -> TaskEvent:
 
 
 @transaction.atomic
+def task_instruct(*, task: Task, user, text: str) -> TaskEvent:
+    """领导批示: a leader's instruction on a task; it stands on the timeline and reaches its agencies."""
+    _require(user, "tracker.instruct_task", task)
+    if not text.strip():
+        raise ValidationError(_("批示内容不能为空"))
+    return event_record(task=task, kind=TaskEvent.Kind.INSTRUCTION, actor=user, comment=text.strip())
+
+
+@transaction.atomic
 def task_nudge(*, task: Task, user, comment: str = "", agency: Agency | None = None) -> TaskEvent:
     """催办 by hand: recorded on the task; the notifications app turns the event into messages."""
     _require(user, "tracker.nudge_task", task)

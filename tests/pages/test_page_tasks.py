@@ -1,6 +1,7 @@
 """我的任务 and the task page's forms: each calls its service, and a stale write keeps what was typed."""
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -88,7 +89,9 @@ def test_task_page_shows_the_measure_and_the_actions_each_role_may_take(world, c
     support = client_for("support").get(url).content.decode()
     assert "报送配合情况" in support and "申请销号" not in support
     leader = client_for("leader").get(url).content.decode()
-    assert "只读" in leader and '<form method="post" action="/tasks/' not in leader
+    # Leaders read, and may only write an instruction (领导批示).
+    forms = re.findall(r'<form method="post" action="(/tasks/[^"]+)"', leader)
+    assert "只读" in leader and forms == [f"/tasks/{world.task.pk}/instruct/"]
     coordinator = client_for("coordinator").get(url).content.decode()
     assert "催办" in coordinator and "调整完成时限" in coordinator and "同意销号" not in coordinator
 

@@ -241,6 +241,16 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
         event = self._run(services.task_comment, task=task, user=request.user, text=body.validated_data["text"])
         return Response(s.EventSerializer(event).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=s.CommentSerializer, responses={201: s.EventSerializer})
+    @action(detail=True, methods=["post"])
+    def instructions(self, request, pk=None):
+        """领导批示: a leader of the task's document writes an instruction; its agencies are told."""
+        task = self._task()
+        body = s.CommentSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        event = self._run(services.task_instruct, task=task, user=request.user, text=body.validated_data["text"])
+        return Response(s.EventSerializer(event).data, status=status.HTTP_201_CREATED)
+
     @extend_schema(request=None, responses={200: s.ReceiptSerializer})
     @action(detail=True, methods=["post"])
     def receive(self, request, pk=None):

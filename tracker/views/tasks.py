@@ -150,6 +150,7 @@ def _task_context(request: HttpRequest, task: Task, bound: dict | None = None) -
         ),
         "read_only": roles <= {Actor.LEADER},
         "can_return_reports": coordinator,
+        "can_instruct": Actor.LEADER in roles,
         # 签收: the user's agency still has to acknowledge this task.
         "to_receive": task.status in OPEN
         and any(a.received_at is None and a.agency_id in user_agency_ids(user) for a in task.assignments.all()),
@@ -216,6 +217,20 @@ def task_report(request: HttpRequest, pk: int) -> HttpResponse:
         ),
     )
     return failed or _done(request, task, _("进展已报送"))
+
+
+@require_POST
+@page_login_required
+def task_instruct(request: HttpRequest, pk: int) -> HttpResponse:
+    task = _visible_task(request, pk)
+    try:
+        services.task_instruct(task=task, user=request.user, text=request.POST.get("text", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        response = redirect(reverse("pages:task", args=[task.pk]))
+        response.status_code = 303
+        return response
+    return _done(request, task, _("批示已发出,已通知承办单位"))
 
 
 @require_POST
