@@ -250,3 +250,23 @@ class MeasureCorrectionForm(forms.Form):
 
     def clean_support(self) -> list[str]:
         return correction_names(self.cleaned_data["support"])
+
+
+class HandTaskForm(forms.Form):
+    """A task a coordinator adds by hand inside a document (a meeting decision, an instruction)."""
+
+    title = forms.CharField(label=_("任务名称"), max_length=300)
+    text = forms.CharField(label=_("任务内容(可选)"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    lead = forms.ModelMultipleChoiceField(queryset=Agency.objects.none(), label=_("牵头单位"))
+    support = forms.ModelMultipleChoiceField(queryset=Agency.objects.none(), label=_("配合单位"), required=False)
+    due_date = forms.DateField(label=_("完成时限"), required=False, widget=DATE_INPUT)
+    source = forms.CharField(label=_("来源(如会议决定、领导批示,可选)"), required=False, max_length=200)
+
+    prefix = "hand"
+
+    def __init__(self, *args, jurisdiction_id: int, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        agencies = Agency.objects.filter(jurisdiction_id=jurisdiction_id, is_active=True).order_by("kind", "name")
+        for name in ("lead", "support"):
+            self.fields[name].queryset = agencies
+            searchable(self.fields[name])

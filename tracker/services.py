@@ -489,6 +489,70 @@ def recurring_rounds_run(*, today: datetime.date) -> tuple[int, int]:
     return opened, closed
 
 
+# The refs of hand-made tasks: 交办-1, 交办-2 … after the document's own numbering.
+HAND_REF = "交办-"
+
+
+@transaction.atomic
+def task_create_by_hand(
+    *,
+    document: PolicyDocument,
+    user,
+    title: str,
+    text: str = "",
+    lead: Sequence[Agency],
+    support: Sequence[Agency] = (),
+    due_date: datetime.date | None = None,
+    source: str = "",
+) -> Task:
+    """A task no imported text holds — a meeting decision, a leader's instruction, a sub-task —
+    made by a coordinator inside a document, with the same workflow, receipt and reminders."""
+    locked = PolicyDocument.objects.select_for_update().get(pk=document.pk)
+    _require(user, "tracker.manage_rounds", locked)
+    title = title.strip()
+    if not title:
+        raise ValidationError(_("请填写任务名称"))
+    if not lead:
+        raise ValidationError(_("至少需要一个牵头单位"))
+    support = [a for a in support if a.pk not in {x.pk for x in lead}]
+    if any(a.jurisdiction_id != locked.jurisdiction_id for a in [*lead, *support]):
+        raise ValidationError(_("所选单位不属于%(j)s") % {"j": locked.jurisdiction})
+    if due_date is not None and due_date < timezone.localdate():
+        raise ValidationError(_("完成时限不能早于今天"))
+    measures = Measure.objects.filter(document=locked)
+    order = (measures.order_by("-order").values_list("order", flat=True).first() or 0) + 1
+    number = measures.filter(ref__startswith=HAND_REF).count() + 1
+    measure = Measure.objects.create(
+        document=locked, ref=f"{HAND_REF}{number}", title=title[:300], text=text.strip() or title, order=order
+    )
+    MeasureAgency.objects.bulk_create(
+        MeasureAgency(measure=measure, name=a.name, role=role, position=i, agency=a, match=MeasureAgency.Match.MANUAL)
+        for role, agencies in ((MeasureAgency.Role.LEAD, lead), (MeasureAgency.Role.SUPPORT, support))
+        for i, a in enumerate(agencies)
+    )
+    task = Task.objects.create(measure=measure, document=locked, due_date=due_date)
+    wanted = {a.pk: (Assignment.Role.LEAD, i) for i, a in enumerate(lead)} | {
+        a.pk: (Assignment.Role.SUPPORT, i) for i, a in enumerate(support)
+    }
+    for agency_id, (role, position) in wanted.items():
+        Assignment.objects.create(task=task, agency_id=agency_id, role=role, position=position)
+    event_record(
+        task=task, kind=TaskEvent.Kind.CREATED, actor=user, to_status=task.status, by_hand=True, source=source.strip()
+    )
+    # Told as any new assignment is: the agencies hear of their task.
+    event_record(
+        task=task,
+        kind=TaskEvent.Kind.ASSIGNMENT,
+        actor=user,
+        comment=source.strip(),
+        before={},
+        after={str(k): v[0] for k, v in wanted.items()},
+        lead=[a.name for a in lead],
+        support=[a.name for a in support],
+    )
+    return task
+
+
 @transaction.atomic
 def document_cadence_set(*, document: PolicyDocument, user, every: str, due_day: int | None) -> PolicyDocument:
     """The document's recurring rounds: every month, quarter or half year (or none), due on a day."""

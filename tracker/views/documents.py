@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from measures.models import MeasureAgency, PolicyDocument
 from measures.services import document_gold
 from tracker import services
+from tracker.forms import HandTaskForm
 from tracker.models import Task
 from tracker.selectors import coordinated_documents, task_list, visible_documents
 from tracker.workflow import OPEN
@@ -57,6 +58,7 @@ def document_page(request: HttpRequest, pk: int) -> HttpResponse:
             "unknown": list(unknown),
             "rounds": document.rounds.order_by("-opened_at")[:20] if coordinating else [],
             "every_choices": PolicyDocument.Every.choices,
+            "hand_form": HandTaskForm(jurisdiction_id=document.jurisdiction_id) if coordinating else None,
         },
     )
 
@@ -97,6 +99,30 @@ def document_cadence(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, _("已保存"))
+    response = redirect("pages:document", pk=pk)
+    response.status_code = 303
+    return response
+
+
+@require_POST
+@page_login_required
+def document_hand_task(request: HttpRequest, pk: int) -> HttpResponse:
+    document = get_object_or_404(coordinated_documents(request.user).defer("raw_text"), pk=pk)
+    form = HandTaskForm(request.POST, jurisdiction_id=document.jurisdiction_id)
+    if form.is_valid():
+        try:
+            task = services.task_create_by_hand(document=document, user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(
+                request, _("已交办:%(ref)s %(title)s") % {"ref": task.measure.ref, "title": task.measure.title}
+            )
+            response = redirect("pages:task", pk=task.pk)
+            response.status_code = 303
+            return response
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
     response = redirect("pages:document", pk=pk)
     response.status_code = 303
     return response
