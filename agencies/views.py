@@ -16,7 +16,7 @@ from measures.models import MeasureAgency
 from tracker import services as tracker_services
 from tracker.forms import AliasForm, NameMapForm, agency_choices
 from tracker.selectors import coordinated_documents, directory_jurisdictions
-from tracker.views.common import coordinator_required, page, page_login_required
+from tracker.views.common import coordinator_required, page, page_login_required, see_other
 
 from .models import Agency, AgencyAlias, Jurisdiction
 
@@ -140,9 +140,7 @@ def unknown_map(request: HttpRequest, jurisdiction: int) -> HttpResponse:
             _("“%(n)s”已对应为%(a)s,%(c)d 项任务已补充责任单位")
             % {"n": form.cleaned_data["name"], "a": agency.name, "c": changed},
         )
-    response = redirect("pages:unknown-names")
-    response.status_code = 303
-    return response
+    return see_other("pages:unknown-names")
 
 
 @require_POST
@@ -155,6 +153,4 @@ def unknown_dismiss(request: HttpRequest, jurisdiction: int) -> HttpResponse:
         messages.success(request, _("“%(n)s”已标为不是单位,移出待确认队列") % {"n": name})
     else:
         messages.error(request, _("队列中没有“%(n)s”") % {"n": name})
-    response = redirect("pages:unknown-names")
-    response.status_code = 303
-    return response
+    return see_other("pages:unknown-names")

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from tracker import services as tracker_services
 from tracker.forms import CoordinatorForm, ImportUploadForm, MeasureCorrectionForm, NameMapForm, agency_choices
 from tracker.selectors import directory_jurisdictions, visible_documents
-from tracker.views.common import coordinator_required, json_download, page
+from tracker.views.common import coordinator_required, json_download, page, see_other
 
 from .models import ImportDraft, Measure, MeasureAgency
 from .parsing import ParsedMeasure
@@ -225,9 +225,7 @@ def import_map(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, exc.messages)
         else:
             messages.success(request, _("“%(n)s”已对应为%(a)s") % {"n": form.cleaned_data["name"], "a": agency.name})
-            response = redirect("pages:import-preview", pk=draft.pk)
-            response.status_code = 303
-            return response
+            return see_other("pages:import-preview", pk=draft.pk)
     return _preview_page(request, draft, bound_map=form, status=400)
 
 
@@ -272,9 +270,7 @@ def import_correct(request: HttpRequest, pk: int, order: int) -> HttpResponse:
             messages.success(request, _("已更正措施 %(ref)s") % {"ref": form.cleaned_data["ref"]})
     else:
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
-    response = redirect(reverse("pages:import-preview", args=[draft.pk]) + f"?page={request.POST.get('page', 1)}")
-    response.status_code = 303
-    return response
+    return see_other(reverse("pages:import-preview", args=[draft.pk]) + f"?page={request.POST.get('page', 1)}")
 
 
 @coordinator_required

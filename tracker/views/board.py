@@ -28,7 +28,7 @@ from tracker.selectors import (
     rounds_for,
 )
 
-from .common import coordinator_required, overview_required, page
+from .common import coordinator_required, overview_required, page, see_other
 
 
 @coordinator_required
@@ -132,9 +132,7 @@ def round_chase(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("已向 %(n)d 个未报送单位催报") % {"n": n})
-    response = redirect("pages:round", pk=pk)
-    response.status_code = 303
-    return response
+    return see_other("pages:round", pk=pk)
 
 
 def _overseen_round(request: HttpRequest, pk: int) -> ReportingRound:

@@ -7,7 +7,7 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django_htmx.middleware import HtmxDetails
 
@@ -76,4 +76,11 @@ def json_download(data: dict, source_name: str) -> HttpResponse:
         json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json; charset=utf-8"
     )
     response["Content-Disposition"] = content_disposition_header(True, f"{stem}.json")
+    return response
+
+
+def see_other(to: str, *args, **kwargs) -> HttpResponse:
+    """A redirect after a POST, as 303: a reload does not post again, and htmx follows it."""
+    response = redirect(to, *args, **kwargs)
+    response.status_code = 303
     return response

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -17,7 +17,7 @@ from tracker.models import Task
 from tracker.selectors import coordinated_documents, task_list, visible_documents
 from tracker.workflow import OPEN
 
-from .common import json_download, page, page_login_required
+from .common import json_download, page, page_login_required, see_other
 
 # A document page lists its tasks; big documents have a few hundred measures at most.
 TASK_LIMIT = 500
@@ -78,9 +78,7 @@ def document_working_days(request: HttpRequest, pk: int) -> HttpResponse:
         document=document, user=request.user, working_days=request.POST.get("working_days") == "1"
     )
     messages.success(request, _("已保存"))
-    response = redirect("pages:document", pk=pk)
-    response.status_code = 303
-    return response
+    return see_other("pages:document", pk=pk)
 
 
 @require_POST
@@ -99,9 +97,7 @@ def document_cadence(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, _("已保存"))
-    response = redirect("pages:document", pk=pk)
-    response.status_code = 303
-    return response
+    return see_other("pages:document", pk=pk)
 
 
 @require_POST
@@ -118,11 +114,7 @@ def document_hand_task(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(
                 request, _("已交办:%(ref)s %(title)s") % {"ref": task.measure.ref, "title": task.measure.title}
             )
-            response = redirect("pages:task", pk=task.pk)
-            response.status_code = 303
-            return response
+            return see_other("pages:task", pk=task.pk)
     else:
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
-    response = redirect("pages:document", pk=pk)
-    response.status_code = 303
-    return response
+    return see_other("pages:document", pk=pk)

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -39,7 +39,7 @@ from tracker.selectors import (
 )
 from tracker.workflow import OPEN, TRANSITIONS, Actor, allowed
 
-from .common import htmx, page, page_login_required, safe_next
+from .common import htmx, page, page_login_required, safe_next, see_other
 
 
 @page_login_required
@@ -171,10 +171,7 @@ def _failed(request: HttpRequest, pk: int, key: str, form, status: int) -> HttpR
 
 def _done(request: HttpRequest, task: Task, message: str) -> HttpResponse:
     messages.success(request, message)
-    # 303 so that a reload does not post again; htmx follows it and swaps the fresh page in.
-    response = redirect(reverse("pages:task", args=[task.pk]))
-    response.status_code = 303
-    return response
+    return see_other(reverse("pages:task", args=[task.pk]))
 
 
 def _attempt(request: HttpRequest, pk: int, key: str, form, call) -> HttpResponse | None:
@@ -227,9 +224,7 @@ def task_instruct(request: HttpRequest, pk: int) -> HttpResponse:
         services.task_instruct(task=task, user=request.user, text=request.POST.get("text", ""))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-        response = redirect(reverse("pages:task", args=[task.pk]))
-        response.status_code = 303
-        return response
+        return see_other(reverse("pages:task", args=[task.pk]))
     return _done(request, task, _("批示已发出,已通知承办单位"))
 
 
@@ -241,9 +236,7 @@ def task_receive(request: HttpRequest, pk: int) -> HttpResponse:
         services.assignment_receive(task=task, user=request.user)
     except services.WorkflowError as exc:
         messages.info(request, str(exc))
-        response = redirect(reverse("pages:task", args=[task.pk]))
-        response.status_code = 303
-        return response
+        return see_other(reverse("pages:task", args=[task.pk]))
     return _done(request, task, _("已签收"))
 
 
@@ -257,9 +250,7 @@ def report_return(request: HttpRequest, pk: int, report_pk: int) -> HttpResponse
         services.report_return(report=report, user=request.user, reason=request.POST.get("reason", ""))
     except (ValidationError, services.WorkflowError) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
-        response = redirect(reverse("pages:task", args=[task.pk]))
-        response.status_code = 303
-        return response
+        return see_other(reverse("pages:task", args=[task.pk]))
     return _done(request, task, _("已退回,请报送单位重新报送"))
 
 
@@ -330,9 +321,7 @@ def task_nudge(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, error)
     else:
         messages.success(request, _("已催办:%(t)s") % {"t": task.measure})
-    response = redirect(safe_next(request, reverse("pages:task", args=[task.pk])))
-    response.status_code = 303
-    return response
+    return see_other(safe_next(request, reverse("pages:task", args=[task.pk])))
 
 
 @require_POST
