@@ -150,22 +150,25 @@ def bulletin(request: HttpRequest, pk: int) -> HttpResponse:
     return page(request, "tracker/bulletin.html", {"bulletin": report, "coordinating": coordinating})
 
 
+def _bulletin_file(request: HttpRequest, pk: int, write, extension: str, content_type: str) -> HttpResponse:
+    report = round_bulletin(_overseen_round(request, pk), today=timezone.localdate())
+    response = HttpResponse(content_type=content_type)
+    filename = quote(f"{report.title}-{report.today:%Y-%m-%d}.{extension}")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
+    write(report, response)
+    return response
+
+
 @overview_required
 def bulletin_docx_download(request: HttpRequest, pk: int) -> HttpResponse:
     """The bulletin as a Word document (通报), for the coordinators and the leaders of its document."""
-    report = round_bulletin(_overseen_round(request, pk), today=timezone.localdate())
-    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
-    filename = quote(f"{report.title}-{report.today:%Y-%m-%d}.docx")
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
-    bulletin_docx(report, response)
-    return response
+    return _bulletin_file(
+        request, pk, bulletin_docx, "docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    )
 
 
 @overview_required
 def bulletin_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
-    report = round_bulletin(_overseen_round(request, pk), today=timezone.localdate())
-    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    filename = quote(f"{report.title}-{report.today:%Y-%m-%d}.xlsx")
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
-    bulletin_write(report, response)
-    return response
+    return _bulletin_file(
+        request, pk, bulletin_write, "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
