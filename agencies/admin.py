@@ -25,6 +25,7 @@ class AgencyAdmin(admin.ModelAdmin):
     search_fields = ["name", "full_name", "aliases__name"]
     list_select_related = ["jurisdiction"]
     autocomplete_fields = ["members"]
+    raw_id_fields = ["liaison", "responsible_leader"]
     inlines = [AliasInline]
 
 

@@ -51,6 +51,14 @@ class Agency(models.Model):
         "self", verbose_name=_("成员单位"), symmetrical=False, blank=True, related_name="groups"
     )
     is_active = models.BooleanField(_("有效"), default=True)
+    # Duties, not people: reminders and 督办单 go to whoever holds them today, so they survive
+    # staff turnover. An agency with tasks and no liaison is listed as a gap on the board.
+    liaison = models.ForeignKey(
+        "User", verbose_name=_("联络员"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    responsible_leader = models.ForeignKey(
+        "User", verbose_name=_("分管领导"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("单位")

@@ -14,11 +14,11 @@ from django.views.decorators.http import require_POST
 
 from measures.models import MeasureAgency
 from tracker import services as tracker_services
-from tracker.forms import AliasForm, NameMapForm, agency_choices
+from tracker.forms import AliasForm, DutiesForm, NameMapForm, agency_choices
 from tracker.selectors import coordinated_documents, directory_jurisdictions
 from tracker.views.common import coordinator_required, page, page_login_required, see_other
 
-from .models import Agency, AgencyAlias, Jurisdiction
+from .models import Agency, AgencyAlias, Jurisdiction, User
 
 PAGE_SIZE = 50
 # The queue shows this many distinct names at once; mapping them makes room for the next ones.
@@ -37,11 +37,16 @@ def directory(request: HttpRequest) -> HttpResponse:
     if q := request.GET.get("q", "").strip():
         agencies = agencies.filter(Q(name__contains=q) | Q(full_name__contains=q) | Q(aliases__name__contains=q))
         agencies = agencies.distinct()
-    agencies = agencies.prefetch_related(
-        Prefetch("aliases", queryset=AgencyAlias.objects.order_by("name")),
-        Prefetch("members", queryset=Agency.objects.order_by("name").only("id", "name")),
-        Prefetch("groups", queryset=Agency.objects.order_by("name").only("id", "name")),
-    ).order_by("jurisdiction__name", "kind", "name")
+    agencies = (
+        agencies.prefetch_related(
+            Prefetch("aliases", queryset=AgencyAlias.objects.order_by("name")),
+            Prefetch("members", queryset=Agency.objects.order_by("name").only("id", "name")),
+            Prefetch("groups", queryset=Agency.objects.order_by("name").only("id", "name")),
+            Prefetch("users", queryset=User.objects.filter(is_active=True).order_by("username")),
+        )
+        .select_related("liaison", "responsible_leader")
+        .order_by("jurisdiction__name", "kind", "name")
+    )
     page_obj = Paginator(agencies, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -79,6 +84,29 @@ def alias_create(request: HttpRequest, pk: int) -> HttpResponse:
             )
     else:
         messages.error(request, _("请填写别名"))
+    back = request.POST.get("back")
+    return redirect(back if _local(back) else "pages:agencies")
+
+
+@require_POST
+@coordinator_required
+def duties_set(request: HttpRequest, pk: int) -> HttpResponse:
+    agency = get_object_or_404(Agency, pk=pk, jurisdiction__in=directory_jurisdictions(request.user))
+    form = DutiesForm(request.POST, agency=agency)
+    if form.is_valid():
+        try:
+            tracker_services.agency_duties_set(
+                user=request.user,
+                agency=agency,
+                liaison=form.cleaned_data["liaison"],
+                leader=form.cleaned_data["leader"],
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("已保存%(a)s的联络员和分管领导") % {"a": agency.name})
+    else:
+        messages.error(request, _("请从本单位人员中选择"))
     back = request.POST.get("back")
     return redirect(back if _local(back) else "pages:agencies")
 

@@ -38,6 +38,12 @@ class PolicyDocument(models.Model):
     # the period's last month, or on its last day.
     round_every = models.CharField(_("调度周期"), max_length=12, choices=Every.choices, blank=True)
     round_due_day = models.PositiveSmallIntegerField(_("报送日"), null=True, blank=True)
+    # The mechanisms the text sets up, made switches at import (editable on the document's page):
+    # 考核 → its agencies are ranked; 监测预警 → falling behind schedule raises a yellow 督办单;
+    # 向政府报告 → a bulletin (通报) is due once each round closes.
+    assessed = models.BooleanField(_("纳入考核"), default=False)
+    schedule_warnings = models.BooleanField(_("序时进度预警"), default=False)
+    bulletin_after_round = models.BooleanField(_("每轮调度后通报"), default=False)
     # What the coordinator corrected in the preview before confirming: [{ref, field, before, after}].
     corrections = models.JSONField(_("导入前的更正"), default=list, blank=True)
     mechanisms = models.JSONField(_("工作机制"), default=list, blank=True)

@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escape
 
-from tracker.models import TaskEvent
+from tracker.models import SupervisionLevel, SupervisionNotice, TaskEvent
 from tracker.workflow import TRANSITIONS
 
 from .models import Notification, Preference
@@ -46,6 +46,7 @@ TEMPLATE_NAMES = {
     K.RECEIPT: "receipt",
     K.RECEIPT_LATE: "receipt-late",
     K.INSTRUCTION: "instruction",
+    K.SUPERVISION: "supervision",
 }
 
 SETTINGS_SALT = "notifications.settings"
@@ -128,6 +129,9 @@ def context(notification: Notification) -> dict:
         ctx["action_label"] = TRANSITIONS[data["action"]].label
     elif data.get("action") == TaskEvent.Kind.REPORT_RETURNED:
         ctx["action_label"] = TaskEvent.Kind.REPORT_RETURNED.label
+    if notification.kind == K.SUPERVISION:
+        notice = SupervisionNotice(reason=data.get("reason", ""), reason_days=data.get("days", 0))
+        ctx.update(reason_text=notice.reason_text, colour_label=SupervisionLevel.Colour(data["colour"]).label)
     if notification.kind == K.DIGEST:
         for key in ("overdue", "due_soon", "requests"):
             for row in data.get(key, []):

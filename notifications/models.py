@@ -29,6 +29,7 @@ class Notification(models.Model):
         RECEIPT = "receipt", _("签收提醒")
         RECEIPT_LATE = "receipt_late", _("逾期未签收")
         INSTRUCTION = "instruction", _("领导批示")
+        SUPERVISION = "supervision_notice", _("督办单")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("待发送")

@@ -6,13 +6,13 @@ with the size of the province."""
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 from django.db import connection
 from django.db.models import Count, Q
 
 from agencies.models import Agency, User
-from tracker.models import Assignment, DocumentAccess, ReportingRound, RoundEntry, Task
+from tracker.models import Assignment, DocumentAccess, ReportingRound, RoundEntry, SupervisionNotice, Task
 from tracker.workflow import OPEN
 
 from .models import Notification
@@ -104,7 +104,45 @@ def staff_by_agency(agency_ids: Iterable[int]) -> dict[int, list[int]]:
         .values_list("pk", "agency_id")
     ):
         users[agency_id].append(user_id)
+    # The liaison hears what the staff hear, whatever their own role.
+    for agency_id, liaison_id in Agency.objects.filter(
+        pk__in=everyone, liaison__isnull=False, liaison__is_active=True
+    ).values_list("pk", "liaison_id"):
+        users[agency_id].append(liaison_id)
     return {a: sorted({u for member in reach[a] for u in users.get(member, [])}) for a in agency_ids}
+
+
+def notice_recipients(notices: Sequence[SupervisionNotice]) -> dict[int, tuple[list[tuple[int, bool]], bool]]:
+    """notice id → ([(user id, copied?)], no liaison?): the agency's liaison (联络员), or, where it has
+    none (a gap the board lists), its staff; a copy to its responsible leader (分管领导) where the rung
+    says so, and to the coordinating agency's leader where the rung says so (red by default).
+    Expects each notice's `level` set by the issuer."""
+    agency_ids = {n.agency_id for n in notices}
+    task_ids = {n.task_id for n in notices}
+    coordinating = dict(Task.objects.filter(pk__in=task_ids).values_list("pk", "document__coordinator_id"))
+    duties = {
+        a["pk"]: (a["liaison_id"], a["responsible_leader_id"])
+        for a in Agency.objects.filter(pk__in=agency_ids | set(coordinating.values())).values(
+            "pk", "liaison_id", "responsible_leader_id"
+        )
+    }
+    gaps = {a for a in agency_ids if duties.get(a, (None, None))[0] is None}
+    staff = staff_by_agency(gaps) if gaps else {}
+    result: dict[int, tuple[list[tuple[int, bool]], bool]] = {}
+    for notice in notices:
+        liaison, leader = duties.get(notice.agency_id, (None, None))
+        to = [liaison] if liaison else staff.get(notice.agency_id, [])
+        copies = []
+        if notice.level.copy_leader and leader:
+            copies.append(leader)
+        if notice.level.copy_coordinator_leader:
+            copies.append(duties.get(coordinating.get(notice.task_id), (None, None))[1])
+        seen: dict[int, bool] = {u: False for u in to}
+        for u in copies:
+            if u and u not in seen:
+                seen[u] = True
+        result[notice.pk] = (list(seen.items()), notice.agency_id in gaps)
+    return result
 
 
 def assignments_of(task_ids: Iterable[int]) -> dict[int, list[int]]:

@@ -44,8 +44,8 @@ from django.utils import timezone
 
 from agencies.models import Agency, User
 from tracker import services as tracker_services
-from tracker import workdays
-from tracker.models import ReportingRound, TaskEvent
+from tracker import supervision, workdays
+from tracker.models import ReportingRound, SupervisionNotice, TaskEvent
 
 from . import emails, schedule, selectors
 from .models import Notification, Preference
@@ -82,6 +82,9 @@ class RunResult:
     sent: int = 0
     failed: int = 0
     requeued: int = 0
+    # 督办单 issued, and the ledger rows they made (not in `recorded`, which counts the reminders).
+    notices: int = 0
+    notice_rows: int = 0
 
 
 _COLUMNS = ("recipient_id", "kind", "target", "period", "task_id", "round_id", "data", "status", "attempts",
@@ -287,6 +290,31 @@ def _receipt_batches(today: datetime.date) -> Iterator[list[Row]]:
                 yield list(rows.values())
 
 
+def _notice_rows(notices: list[SupervisionNotice]) -> list[Row]:
+    recipients = selectors.notice_recipients(notices)
+    names = dict(Agency.objects.filter(pk__in={n.agency_id for n in notices}).values_list("pk", "name"))
+    rows = []
+    for notice in notices:
+        base = {
+            "number": notice.number,
+            "colour": notice.colour,
+            "reason": notice.reason,
+            "days": notice.reason_days,
+            "asks": notice.asks,
+            "issued": notice.issued_on.isoformat(),
+            "answer_due": notice.answer_due.isoformat(),
+            "agency": names.get(notice.agency_id, ""),
+        }
+        people, gap = recipients.get(notice.pk, ([], False))
+        data, copy = {**base, "gap": gap, "copy": False}, {**base, "gap": gap, "copy": True}
+        rows.extend(
+            Row(user_id, K.SUPERVISION, f"notice:{notice.pk}", "issued", task_id=notice.task_id,
+                data=copy if copied else data)
+            for user_id, copied in people
+        )  # fmt: skip
+    return rows
+
+
 def sweep_run(*, at: datetime.datetime, on_recorded: OnRecorded | None = None) -> RunResult:
     """One reminder-and-escalation sweep as of `at`: records what is owed and re-queues stuck rows.
 
@@ -309,6 +337,17 @@ def sweep_run(*, at: datetime.datetime, on_recorded: OnRecorded | None = None) -
     # (the process died in between), the sweep records it for rounds opened in the last two days.
     for round_id in selectors.rounds_opened_between(at - datetime.timedelta(days=2), at):
         result.recorded += round_opened_record(round_id=round_id, on_recorded=on_recorded)
+    # 督办单: once a day; each batch's notices and their ledger rows commit together.
+    recorded = []
+
+    def notices_recorded(notices: list[SupervisionNotice]) -> None:
+        ids = notifications_insert(_notice_rows(notices), now=now)
+        recorded.append(len(ids))
+        if ids and on_recorded is not None:
+            transaction.on_commit(lambda: on_recorded(ids))
+
+    result.notices = supervision.notices_issue(today=today, on_issued=notices_recorded)
+    result.notice_rows = sum(recorded)
     result.requeued = notifications_requeue(now=now, on_ready=on_recorded)
     return result
 

@@ -7,7 +7,17 @@ from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
-from .models import Assignment, DocumentAccess, ProgressReport, ReportingRound, RoundEntry, Task, TaskEvent
+from .models import (
+    Assignment,
+    DocumentAccess,
+    ProgressReport,
+    ReportingRound,
+    RoundEntry,
+    SupervisionLevel,
+    SupervisionNotice,
+    Task,
+    TaskEvent,
+)
 from .workflow import TRANSITIONS
 
 # The admin is the superuser's tool. Everyone else writes through the pages and the API, which scope
@@ -141,3 +151,25 @@ class DocumentAccessAdmin(admin.ModelAdmin):
     list_display = ["user", "document", "role"]
     list_filter = ["role"]
     autocomplete_fields = ["user", "document"]
+
+
+@admin.register(SupervisionLevel)
+class SupervisionLevelAdmin(admin.ModelAdmin):
+    list_display = ["colour", "jurisdiction", "trigger", "days", "repeat_days", "answer_days", "is_active"]
+    list_filter = ["colour", "jurisdiction", "is_active"]
+
+
+@admin.register(SupervisionNotice)
+class SupervisionNoticeAdmin(admin.ModelAdmin):
+    """Issued by the sweep, answered by a report: read here, never written."""
+
+    list_display = ["number", "colour", "agency", "task", "reason", "issued_on", "answer_due", "answered_at"]
+    list_filter = ["colour", "reason", "issued_on"]
+    search_fields = ["number", "agency__name"]
+    list_select_related = ["agency", "task__measure"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -5,12 +5,12 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from agencies.models import Agency, Jurisdiction
+from agencies.models import Agency, Jurisdiction, User
 from measures.models import MeasureTarget, PolicyDocument
 from measures.services import correction_names
 
 from .api.filters import TaskFilter
-from .models import Assignment, Task
+from .models import Assignment, SupervisionLevel, Task
 from .roles import user_agency_ids
 from .selectors import search_tasks
 from .workflow import Transition
@@ -270,3 +270,26 @@ class HandTaskForm(forms.Form):
         for name in ("lead", "support"):
             self.fields[name].queryset = agencies
             searchable(self.fields[name])
+
+
+class LadderLevelForm(forms.ModelForm):
+    """One rung of the 督办单 ladder as a coordinator edits it."""
+
+    class Meta:
+        model = SupervisionLevel
+        fields = ["trigger", "days", "repeat_days", "answer_days", "asks", "copy_leader", "copy_coordinator_leader",
+                  "is_active"]  # fmt: skip
+        widgets = {"asks": forms.Textarea(attrs={"rows": 3})}
+
+
+class DutiesForm(forms.Form):
+    """An agency's liaison and responsible leader, chosen among its own people."""
+
+    liaison = forms.ModelChoiceField(queryset=User.objects.none(), label=_("联络员"), required=False)
+    leader = forms.ModelChoiceField(queryset=User.objects.none(), label=_("分管领导"), required=False)
+
+    def __init__(self, *args, agency: Agency, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        people = User.objects.filter(agency=agency, is_active=True).order_by("username")
+        self.fields["liaison"].queryset = people
+        self.fields["leader"].queryset = people

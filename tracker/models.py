@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
-from agencies.models import Agency
+from agencies.models import Agency, Jurisdiction
 from measures.models import Measure, MeasureTarget, PolicyDocument
 
 from .querysets import TaskQuerySet
@@ -299,3 +299,151 @@ class RoundEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.round_id}/{self.task_id}/{self.agency_id}"
+
+
+class SupervisionLevel(models.Model):
+    """One rung of the three-colour ladder (督办单): when it is issued, to whom, how often again.
+    Data, not code: the rows are edited by coordinators; a jurisdiction without rows of its own uses
+    the rows with no jurisdiction (seeded by a migration)."""
+
+    class Colour(models.TextChoices):
+        BLUE = "blue", _("蓝色")
+        YELLOW = "yellow", _("黄色")
+        RED = "red", _("红色")
+
+    class Trigger(models.TextChoices):
+        DUE_SOON = "due_soon", _("临近完成时限")
+        BEHIND = "behind", _("进度滞后、报告退回或调度未报")
+        OVERDUE = "overdue", _("超过完成时限")
+
+    jurisdiction = models.ForeignKey(
+        Jurisdiction,
+        verbose_name=_("行政区"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="supervision_levels",
+    )
+    colour = models.CharField(_("颜色"), max_length=8, choices=Colour.choices)
+    trigger = models.CharField(_("触发条件"), max_length=12, choices=Trigger.choices)
+    # due_soon: this many days before the due date; overdue: this many days after it; behind: unused.
+    days = models.PositiveSmallIntegerField(_("天数"), default=0)
+    # Issued again every so many days while the condition holds; 0 issues it once per due date.
+    repeat_days = models.PositiveSmallIntegerField(_("重复间隔（天）"), default=0)
+    answer_days = models.PositiveSmallIntegerField(_("反馈期限（天）"), default=3)
+    asks = models.TextField(_("督办要求"))
+    copy_leader = models.BooleanField(_("抄送分管领导"), default=True)
+    copy_coordinator_leader = models.BooleanField(_("抄送督办单位分管领导"), default=False)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("督办等级")
+        verbose_name_plural = _("督办等级")
+        ordering = ["jurisdiction_id", "colour"]
+        constraints = [
+            models.UniqueConstraint(fields=["jurisdiction", "colour"], name="supervision_level_unique"),
+            models.UniqueConstraint(
+                fields=["colour"], condition=models.Q(jurisdiction__isnull=True), name="supervision_level_default"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_colour_display()} · {self.get_trigger_display()}"
+
+
+class NoticeCounter(models.Model):
+    """The last 督办单 number of a jurisdiction in a year. Issuing locks the row, so two sweeps at
+    once number without gaps or repeats."""
+
+    jurisdiction = models.ForeignKey(Jurisdiction, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["jurisdiction", "year"], name="notice_counter_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.jurisdiction_id}/{self.year}: {self.last}"
+
+
+class SupervisionNotice(models.Model):
+    """A numbered 督办单 to one agency about one task: what is asked and by when it must answer."""
+
+    number = models.CharField(_("编号"), max_length=40)
+    jurisdiction = models.ForeignKey(
+        Jurisdiction,
+        verbose_name=_("行政区"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    seq = models.PositiveIntegerField(_("序号"))
+    task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.CASCADE, related_name="notices")
+    agency = models.ForeignKey(Agency, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="notices")
+    colour = models.CharField(_("颜色"), max_length=8, choices=SupervisionLevel.Colour.choices)
+    # Which issue of the level: "<due date>:<n>", n counting repeats; a new due date starts again.
+    cycle = models.CharField(_("周期"), max_length=24)
+
+    class Reason(models.TextChoices):
+        DUE_SOON = "due_soon", _("临近完成时限")
+        OVERDUE = "overdue", _("超过完成时限")
+        BEHIND = "behind", _("序时进度滞后")
+        ROUND_MISSED = "round_missed", _("调度未按时报送")
+        REPORT_RETURNED = "report_returned", _("进展报告被退回")
+        CLOSURE_RETURNED = "closure_returned", _("销号申请被退回")
+
+    issued_on = models.DateField(_("下发日期"))
+    reason = models.CharField(_("原因"), max_length=20, choices=Reason.choices)
+    # Days late or left, or points behind schedule, as of the day it was issued.
+    reason_days = models.PositiveIntegerField(_("天数"), default=0)
+    asks = models.TextField(_("督办要求"))
+    answer_due = models.DateField(_("反馈期限"))
+    answered_at = models.DateTimeField(_("反馈时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("督办单")
+        verbose_name_plural = _("督办单")
+        ordering = ["-issued_on", "-seq"]
+        constraints = [
+            # Exactly once per level and repeat, whatever the workers do.
+            models.UniqueConstraint(fields=["task", "agency", "colour", "cycle"], name="notice_once"),
+            models.UniqueConstraint(fields=["jurisdiction", "year", "seq"], name="notice_number_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["task", "-issued_on"], name="notice_task_idx"),
+            models.Index(fields=["agency", "-issued_on"], name="notice_agency_idx"),
+            models.Index(fields=["issued_on"], name="notice_issued_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def reason_text(self) -> str:
+        if self.reason == self.Reason.OVERDUE:
+            return _("已逾期%(n)d天") % {"n": self.reason_days}
+        if self.reason == self.Reason.DUE_SOON:
+            return _("距完成时限还有%(n)d天") % {"n": self.reason_days}
+        if self.reason == self.Reason.BEHIND:
+            return _("序时进度滞后%(n)d个百分点") % {"n": self.reason_days}
+        return self.get_reason_display()
+
+
+class SupervisionRun(models.Model):
+    """One day's issuing of 督办单. The ladder is a daily matter while the sweep runs every quarter
+    hour: the first sweep of a day claims the day (unique) and walks the open tasks; later sweeps skip
+    it unless the claim is old and unfinished (its worker died), when issuing again is safe because
+    each notice's key is unique."""
+
+    day = models.DateField(_("日期"), unique=True)
+    started_at = models.DateTimeField(_("开始时间"))
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    issued = models.PositiveIntegerField(_("下发数"), default=0)
+
+    class Meta:
+        verbose_name = _("督办单下发记录")
+        verbose_name_plural = _("督办单下发记录")
+
+    def __str__(self) -> str:
+        return self.day.isoformat()

@@ -6,7 +6,7 @@ from django.urls import path, reverse_lazy
 from agencies import views as agencies
 from measures import views as imports
 
-from .views import board, dashboard, documents, home, tasks
+from .views import board, dashboard, documents, home, notices, tasks
 
 app_name = "pages"
 
@@ -49,6 +49,9 @@ urlpatterns = [
     path("rounds/<int:pk>/bulletin/", board.bulletin, name="bulletin"),
     path("rounds/<int:pk>/bulletin.xlsx", board.bulletin_xlsx, name="bulletin-xlsx"),
     path("rounds/<int:pk>/bulletin.docx", board.bulletin_docx_download, name="bulletin-docx"),
+    path("notices/", notices.notices, name="notices"),
+    path("notices/<int:pk>/", notices.notice_page, name="notice"),
+    path("notices/ladder/", notices.ladder_page, name="ladder"),
     path("import/", imports.import_upload, name="import"),
     path("import/<int:pk>/", imports.import_preview, name="import-preview"),
     path("import/<int:pk>/map/", imports.import_map, name="import-map"),
@@ -61,6 +64,7 @@ urlpatterns = [
     # Directory
     path("agencies/", agencies.directory, name="agencies"),
     path("agencies/<int:pk>/aliases/", agencies.alias_create, name="alias-create"),
+    path("agencies/<int:pk>/duties/", agencies.duties_set, name="agency-duties"),
     path("agencies/unknown/", agencies.unknown_queue, name="unknown-names"),
     path("agencies/unknown/<int:jurisdiction>/map/", agencies.unknown_map, name="unknown-map"),
     path("agencies/unknown/<int:jurisdiction>/dismiss/", agencies.unknown_dismiss, name="unknown-dismiss"),

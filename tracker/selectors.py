@@ -21,6 +21,7 @@ from .models import (
     ReportedValue,
     ReportingRound,
     RoundEntry,
+    SupervisionNotice,
     Task,
     TaskEvent,
 )
@@ -545,3 +546,43 @@ def rounds_owed(user, *, limit: int = 10) -> list[OwedRound]:
 
 def open_round_for(task: Task) -> ReportingRound | None:
     return ReportingRound.objects.filter(document_id=task.document_id, closed_at__isnull=True).first()
+
+
+def notices_visible(user) -> QuerySet[SupervisionNotice]:
+    """督办单 on the tasks the user may see (an agency sees its own, coordinators their documents')."""
+    return (
+        SupervisionNotice.objects.filter(task__in=Task.objects.visible_to(user))
+        .select_related("task__measure", "task__document", "agency")
+        .defer("task__measure__text", "task__document__raw_text")
+    )
+
+
+def board_notices(user, *, limit: int = 30) -> tuple[list[SupervisionNotice], dict[str, int]]:
+    """Unanswered 督办单 of the documents the user coordinates, most severe and latest first, and how
+    many of each colour (one grouped query over notice_issued_idx)."""
+    unanswered = SupervisionNotice.objects.filter(
+        answered_at__isnull=True, task__document__in=coordinated_documents(user), task__status__in=OPEN
+    )
+    counts = dict(unanswered.values("colour").annotate(n=Count("pk")).values_list("colour", "n"))
+    severity = {"red": 0, "yellow": 1, "blue": 2}
+    rows = list(
+        unanswered.select_related("task__measure", "agency")
+        .defer("task__measure__text")
+        .order_by("-issued_on", "-seq")[:limit]
+    )
+    rows.sort(key=lambda n: severity.get(n.colour, 3))
+    return rows, counts
+
+
+def board_duty_gaps(user, *, limit: int = 50) -> list[Agency]:
+    """Agencies with open tasks in the user's documents and no liaison named: their reminders and
+    督办单 go to all their staff until one is."""
+    return list(
+        Agency.objects.filter(
+            liaison__isnull=True,
+            assignments__task__status__in=OPEN,
+            assignments__task__document__in=coordinated_documents(user),
+        )
+        .distinct()
+        .order_by("name")[:limit]
+    )

@@ -11,13 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
-from agencies.models import Agency, AgencyAlias, Jurisdiction
+from agencies.models import Agency, AgencyAlias, Jurisdiction, User
 from agencies.normalize import normalize_name
 from agencies.services import DirectoryError, agency_create, alias_add
 from measures.models import Measure, MeasureAgency, PolicyDocument
 from measures.services import DocumentImportError, ImportPreview, document_create
 
-from . import recurring
+from . import recurring, supervision
 from .events import event_record
 from .models import (
     Assignment,
@@ -26,6 +26,7 @@ from .models import (
     ReportedValue,
     ReportingRound,
     RoundEntry,
+    SupervisionLevel,
     Task,
     TaskEvent,
 )
@@ -244,6 +245,8 @@ def report_submit(
         ReportAttachment.objects.create(report=report, file=upload, name=upload.name[:255], size=upload.size)
     if round is not None:
         RoundEntry.objects.filter(round=round, task=locked, agency=agency).update(report=report)
+    if role == Actor.LEAD:
+        supervision.notices_answer(task_id=locked.pk, agency_id=agency.pk)
     event_record(
         task=locked,
         kind=TaskEvent.Kind.REPORT if role == Actor.LEAD else TaskEvent.Kind.CONTRIBUTION,
@@ -697,3 +700,44 @@ def unknown_name_map(
         )
         changed += 1
     return agency, changed
+
+
+@transaction.atomic
+def agency_duties_set(*, user, agency: Agency, liaison: User | None, leader: User | None) -> Agency:
+    """Name an agency's liaison (联络员) and responsible leader (分管领导), people of that agency;
+    reminders and 督办单 go to whoever holds the duty."""
+    _require(user, "tracker.edit_directory", agency.jurisdiction)
+    for person in (liaison, leader):
+        if person is not None and person.agency_id != agency.pk:
+            raise ValidationError(_("%(u)s不是%(a)s的人员") % {"u": person.get_full_name() or person.username,
+                                                          "a": agency.name})  # fmt: skip
+    agency.liaison, agency.responsible_leader = liaison, leader
+    agency.save(update_fields=["liaison", "responsible_leader"])
+    return agency
+
+
+@transaction.atomic
+def ladder_level_save(*, user, jurisdiction: Jurisdiction, colour: str, **values) -> SupervisionLevel:
+    """Change one rung of a jurisdiction's 督办单 ladder. The first change copies the default ladder,
+    so the jurisdiction's other rungs stay as they were."""
+    _require(user, "tracker.edit_directory", jurisdiction)
+    if not SupervisionLevel.objects.filter(jurisdiction=jurisdiction).exists():
+        SupervisionLevel.objects.bulk_create(
+            SupervisionLevel(
+                jurisdiction=jurisdiction,
+                colour=d.colour,
+                trigger=d.trigger,
+                days=d.days,
+                repeat_days=d.repeat_days,
+                answer_days=d.answer_days,
+                asks=d.asks,
+                copy_leader=d.copy_leader,
+                copy_coordinator_leader=d.copy_coordinator_leader,
+                is_active=d.is_active,
+            )
+            for d in SupervisionLevel.objects.filter(jurisdiction__isnull=True)
+        )
+    level, _created = SupervisionLevel.objects.update_or_create(
+        jurisdiction=jurisdiction, colour=colour, defaults=values
+    )
+    return level

@@ -26,7 +26,8 @@ def test_inbox_page_lists_own_and_marks_read(world, client):
     text = page.content.decode()
     assert page.status_code == 200 and "【到期提醒】一、1 建设跨境电商平台 还有 7 天到期" in text
     assert "【黄牌督办】" not in text  # the coordinator's, not the lead's
-    assert text.count('class="unread"') == 2
+    assert "【红色督办单】" in text  # the agency's own 督办单, a week overdue
+    assert text.count('class="unread"') == 3
     mine = Notification.objects.filter(recipient=world.lead).first()
     client.post("/notifications/read/", {"id": mine.pk})
     assert Notification.objects.get(pk=mine.pk).read_at is not None

@@ -87,7 +87,8 @@ def test_board_query_count_does_not_grow(world, client_for, django_assert_max_nu
     client = client_for("coordinator")
     for days in range(1, 40):
         _overdue(world, days, agency=AgencyFactory(name=f"市测试{days % 7}局"))
-    with django_assert_max_num_queries(12):
+    # 12 for overdue, requests, rounds and receipts; 3 for the unanswered 督办单 (counts, rows) and the liaison gaps.
+    with django_assert_max_num_queries(15):
         assert client.get(reverse("pages:board")).status_code == 200
 
 

@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from agencies.models import Agency
 from measures.models import MeasureTarget, PolicyDocument
-from tracker.models import Assignment, ProgressReport, ReportingRound, RoundEntry, Task, TaskEvent
+from tracker.models import Assignment, ProgressReport, ReportingRound, RoundEntry, SupervisionNotice, Task, TaskEvent
 from tracker.workflow import OPEN, TRANSITIONS
 
 
@@ -264,3 +264,14 @@ class RoundDetailSerializer(RoundSerializer):
 
 class ReceiptSerializer(serializers.Serializer):
     received = serializers.IntegerField(help_text="assignments of the user's agency signed for")
+
+
+class NoticeSerializer(serializers.ModelSerializer):
+    agency = serializers.CharField(source="agency.name")
+    task_ref = serializers.CharField(source="task.measure.ref")
+    reason_text = serializers.CharField()
+
+    class Meta:
+        model = SupervisionNotice
+        fields = ["id", "number", "colour", "task", "task_ref", "agency", "reason", "reason_days", "reason_text",
+                  "asks", "issued_on", "answer_due", "answered_at"]  # fmt: skip

@@ -1,11 +1,12 @@
 from rest_framework.routers import DefaultRouter
 
-from .views import AgencyViewSet, DocumentViewSet, RoundViewSet, TaskViewSet
+from .views import AgencyViewSet, DocumentViewSet, NoticeViewSet, RoundViewSet, TaskViewSet
 
 router = DefaultRouter()
 router.register("tasks", TaskViewSet, basename="task")
 router.register("documents", DocumentViewSet, basename="document")
 router.register("rounds", RoundViewSet, basename="round")
 router.register("agencies", AgencyViewSet, basename="agency")
+router.register("notices", NoticeViewSet, basename="notice")
 
 urlpatterns = router.urls

@@ -24,7 +24,7 @@ from tracker import services
 from tracker.ledger import ledger_filename, ledger_queryset, ledger_write
 from tracker.models import Assignment, ProgressReport, ReportingRound, RoundEntry, Task, TaskEvent
 from tracker.roles import coordinates, task_roles
-from tracker.selectors import visible_documents
+from tracker.selectors import notices_visible, visible_documents
 from tracker.workflow import allowed
 
 from . import serializers as s
@@ -360,3 +360,25 @@ class AgencyViewSet(viewsets.ReadOnlyModelViewSet):
         if jurisdiction := self.request.query_params.get("jurisdiction"):
             agencies = agencies.filter(jurisdiction__name=jurisdiction)
         return agencies
+
+
+class NoticePagination(CursorPagination):
+    ordering = ("-issued_on", "-id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class NoticeViewSet(viewsets.ReadOnlyModelViewSet):
+    """督办单 on the tasks the user may see; filters: task, colour, answered (true/false)."""
+
+    serializer_class = s.NoticeSerializer
+    pagination_class = NoticePagination
+    filterset_fields = ["task", "colour", "agency"]
+
+    def get_queryset(self):
+        notices = notices_visible(self.request.user)
+        answered = self.request.query_params.get("answered")
+        if answered in ("true", "false"):
+            notices = notices.filter(answered_at__isnull=answered == "false")
+        return notices

@@ -15,9 +15,11 @@ from tracker import services
 from tracker.bulletin import bulletin_write, round_bulletin
 from tracker.bulletin_docx import bulletin_docx
 from tracker.forms import NudgeForm, RoundOpenForm
-from tracker.models import ReportingRound
+from tracker.models import ReportingRound, SupervisionLevel
 from tracker.selectors import (
     BOARD_LIMIT,
+    board_duty_gaps,
+    board_notices,
     board_overdue,
     board_requests,
     board_unreceived,
@@ -36,6 +38,7 @@ def board(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     groups, total = board_overdue(request.user, today=today)
     yellow, red = escalation_thresholds()
+    notices, notice_counts = board_notices(request.user)
     return page(
         request,
         "tracker/board.html",
@@ -47,6 +50,9 @@ def board(request: HttpRequest) -> HttpResponse:
             "requests": board_requests(request.user),
             "open_rounds": list(rounds_for(request.user).filter(closed_at__isnull=True)[:10]),
             "unreceived": board_unreceived(request.user),
+            "notices": notices,
+            "notice_summary": [(c, label, notice_counts.get(c, 0)) for c, label in SupervisionLevel.Colour.choices],
+            "duty_gaps": board_duty_gaps(request.user),
             "yellow": yellow,
             "red": red,
             "nudge_form": NudgeForm(),

@@ -123,6 +123,7 @@ def _task_context(request: HttpRequest, task: Task, bound: dict | None = None) -
         "supports": [a for a in task.assignments.all() if a.role == "support"],
         "targets": [(t, values.get(t.pk)) for t in targets],
         "timeline": timeline,
+        "notices": list(task.notices.select_related("agency").order_by("-issued_on", "-seq")[:20]),
         "today": today,
         "open_round": open_round_for(task) if can_report else None,
         "report_role": Actor.LEAD if Actor.LEAD in roles else Actor.SUPPORT,
