@@ -22,6 +22,7 @@ from agencies.resolve import AgencyIndex, Match, Resolution
 from .isolation import LimitExceeded, run_limited
 from .models import ImportDraft, Measure, MeasureAgency, MeasureTarget, PolicyDocument
 from .parsing import ParsedDocument, ParsedMeasure, ParseError, parse_document
+from .parsing.metadata import find_switches
 from .readers import MB, ReadError, format_for, read_bytes, read_document
 
 
@@ -201,6 +202,7 @@ def document_create(*, preview: ImportPreview, imported_by=None) -> PolicyDocume
         round_every=(parsed.cadence or {}).get("every", ""),
         round_due_day=(parsed.cadence or {}).get("day"),
         mechanisms=parsed.mechanisms,
+        **find_switches(preview.text, parsed.mechanisms),
         source_name=preview.source_name,
         source_hash=preview.source_hash,
         raw_text=preview.text,

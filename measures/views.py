@@ -21,6 +21,7 @@ from tracker.views.common import coordinator_required, json_download, page, see_
 
 from .models import ImportDraft, Measure, MeasureAgency
 from .parsing import ParsedMeasure
+from .parsing.metadata import find_switches
 from .services import (
     DocumentImportError,
     ImportPreview,
@@ -184,6 +185,7 @@ def _preview_page(
             "unknown_count": len(unknown),
             "coordinator_form": coordinator_form,
             "name_count": len(preview.resolutions),
+            "switches": find_switches(preview.text, preview.parsed.mechanisms),
         },
         status=status,
     )

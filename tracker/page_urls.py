@@ -39,6 +39,7 @@ urlpatterns = [
     path("documents/<int:pk>/gold.json", documents.document_gold_download, name="document-gold"),
     path("documents/<int:pk>/working-days/", documents.document_working_days, name="document-working-days"),
     path("documents/<int:pk>/cadence/", documents.document_cadence, name="document-cadence"),
+    path("documents/<int:pk>/supervision/", documents.document_supervision, name="document-supervision"),
     path("documents/<int:pk>/tasks/new/", documents.document_hand_task, name="document-hand-task"),
     # Coordinators
     path("board/", board.board, name="board"),

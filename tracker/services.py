@@ -578,6 +578,22 @@ def document_working_days_set(*, document: PolicyDocument, user, working_days: b
     return document
 
 
+def document_supervision_set(
+    *, document: PolicyDocument, user, assessed: bool, schedule_warnings: bool, bulletin_after_round: bool
+) -> PolicyDocument:
+    """The supervision switches the import read from the text, as the coordinator corrects them."""
+    _require(user, "tracker.manage_rounds", document)
+    values = {
+        "assessed": assessed,
+        "schedule_warnings": schedule_warnings,
+        "bulletin_after_round": bulletin_after_round,
+    }
+    PolicyDocument.objects.filter(pk=document.pk).update(**values)
+    for name, value in values.items():
+        setattr(document, name, value)
+    return document
+
+
 @transaction.atomic
 def round_chase(*, round: ReportingRound, user, comment: str = "") -> int:
     """Chase every agency that has not filed in an open round, in one action; returns how many."""

@@ -217,3 +217,25 @@ def find_cadence(norm: str, spans: list[tuple[int, int]]) -> dict | None:
         if re.search(r"定期[^。;]{0,20}?调度", seg):
             return {"every": "month", "day": None}
     return None
+
+
+_ASSESSED_RE = re.compile(
+    r"(纳入|列入|作为)[^。；;]{0,24}(考核|考评|绩效)|考核(评价|问责|办法|机制|制度)|(绩效|目标|督查)考核"
+)
+_WARNINGS_RE = re.compile(r"监测预警|预警(机制|制度|提醒)|(统计|跟踪|动态|运行)监测|序时进度|进度(监测|预警)")
+_REPORT_RE = re.compile(
+    r"向(省|市|县|区)?(委|政府|人民政府|委员会|领导小组)[^。；;]{0,10}(报告|报送|汇报)"
+    r"|(定期|及时|按季度|按月)(通报|报告)|通报(制度|机制|工作进展|落实情况)"
+)
+
+
+def find_switches(text: str, mechanisms: list[str]) -> dict[str, bool]:
+    """The supervision a document asks for, read from its text and its mechanisms: assessment
+    (考核), schedule warnings (监测预警, 序时进度), a bulletin to the government after each round
+    (向市政府报告, 定期通报). Plain words like 监测 alone are left out: measures speak of 环境监测."""
+    both = text + "\n" + "\n".join(mechanisms)
+    return {
+        "assessed": bool(_ASSESSED_RE.search(both)),
+        "schedule_warnings": bool(_WARNINGS_RE.search(both)),
+        "bulletin_after_round": bool(_REPORT_RE.search(both)),
+    }

@@ -75,3 +75,13 @@ def test_the_api_lists_notices_to_who_may_see_them(world, issued):
     api.force_authenticate(world.outsider)
     assert api.get("/api/notices/").json()["results"] == []
     assert api.get(f"/api/notices/{issued.pk}/").status_code == 404
+
+
+def test_a_coordinator_changes_the_documents_switches(world, client_for):  # noqa: F811
+    document = world.task.document
+    url = reverse("pages:document-supervision", args=[document.pk])
+    assert client_for("coordinator").post(url, {"assessed": "on", "schedule_warnings": "on"}).status_code == 303
+    document.refresh_from_db()
+    assert (document.assessed, document.schedule_warnings, document.bulletin_after_round) == (True, True, False)
+    assert client_for("lead").post(url, {"bulletin_after_round": "on"}).status_code == 404
+    assert "监测预警" in client_for("coordinator").get(reverse("pages:document", args=[document.pk])).content.decode()

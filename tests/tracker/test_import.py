@@ -174,3 +174,20 @@ def test_demo_data_runs_again_after_another_plan_of_the_city_was_imported(db):
     staff = User.objects.get(username="demo-staff")
     led = Task.objects.visible_to(staff).filter(assignments__agency=staff.agency, assignments__role="lead")
     assert led.filter(measure__targets__isnull=False).exists()  # the report form's figures can be tried
+
+
+def test_the_mechanisms_of_the_text_become_supervision_switches():
+    from measures.parsing.metadata import find_switches
+
+    text = "建立健全监测预警机制,将落实情况纳入年度绩效考核,每季度向市政府报告工作进展。"
+    assert find_switches(text, []) == {"assessed": True, "schedule_warnings": True, "bulletin_after_round": True}
+    # Words that merely occur in measures are not mechanisms.
+    plain = "加强生态环境监测,完善考核指标体系研究。"
+    assert find_switches(plain, []) == {"assessed": False, "schedule_warnings": False, "bulletin_after_round": False}
+
+
+def test_an_imported_seed_carries_its_switches(directory):
+    seed = next(p for p in SEEDS if p.stem.startswith("004"))
+    run("import_policy", str(seed))
+    document = PolicyDocument.objects.get()
+    assert (document.assessed, document.schedule_warnings) == (True, True)

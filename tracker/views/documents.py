@@ -83,6 +83,19 @@ def document_working_days(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @page_login_required
+def document_supervision(request: HttpRequest, pk: int) -> HttpResponse:
+    document = get_object_or_404(coordinated_documents(request.user).defer("raw_text"), pk=pk)
+    services.document_supervision_set(
+        document=document,
+        user=request.user,
+        **{name: request.POST.get(name) == "on" for name in ("assessed", "schedule_warnings", "bulletin_after_round")},
+    )
+    messages.success(request, _("已保存"))
+    return see_other("pages:document", pk=pk)
+
+
+@require_POST
+@page_login_required
 def document_cadence(request: HttpRequest, pk: int) -> HttpResponse:
     document = get_object_or_404(coordinated_documents(request.user).defer("raw_text"), pk=pk)
     day = request.POST.get("round_due_day", "").strip()
