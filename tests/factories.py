@@ -71,6 +71,8 @@ class TaskFactory(factory.django.DjangoModelFactory):
 
     measure = factory.SubFactory(MeasureFactory)
     document = factory.SelfAttribute("measure.document")
+    due_date = None
+    original_due_date = factory.SelfAttribute("due_date")
 
 
 class AssignmentFactory(factory.django.DjangoModelFactory):

@@ -8,6 +8,8 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
 from .models import (
+    AssessmentScore,
+    AssessmentSnapshot,
     Assignment,
     DocumentAccess,
     ProgressReport,
@@ -167,6 +169,29 @@ class SupervisionNoticeAdmin(admin.ModelAdmin):
     list_filter = ["colour", "reason", "issued_on"]
     search_fields = ["number", "agency__name"]
     list_select_related = ["agency", "task__measure"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class AssessmentScoreInline(admin.TabularInline):
+    model = AssessmentScore
+    fields = ["rank", "agency", "score", "listed", "figures"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(AssessmentSnapshot)
+class AssessmentSnapshotAdmin(admin.ModelAdmin):
+    """Computed by tracker.assessment (daily, or on a coordinator's request): read here, never written."""
+
+    list_display = ["jurisdiction", "period", "cutoff", "final", "computed_at"]
+    list_filter = ["final", "jurisdiction"]
+    inlines = [AssessmentScoreInline]
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
+from . import assessment, recurring
 from .ledger import safe_text
 from .models import Assignment, ReportingRound, RoundEntry, Task
 from .selectors import escalation_level
@@ -45,6 +46,8 @@ class Bulletin:
     agencies: list[AgencyLine]
     missing: list[RoundEntry]
     overdue: list[OverdueLine] = field(default_factory=list)
+    # The assessment (考核) of the round's period, when its document is assessed.
+    ranking: assessment.Ranking | None = None
 
     @property
     def title(self) -> str:
@@ -90,7 +93,19 @@ def round_bulletin(round_: ReportingRound, *, today: datetime.date) -> Bulletin:
             line.yellow += level == "yellow"
             line.red += level == "red"
     agencies = sorted(lines.values(), key=lambda line: (-line.missing, -line.overdue, line.agency))
-    return Bulletin(round_, today, agencies, missing, overdue)
+    return Bulletin(round_, today, agencies, missing, overdue, _ranking(round_, today))
+
+
+def _ranking(round_: ReportingRound, today: datetime.date) -> assessment.Ranking | None:
+    """A recurring round's own period; a round opened by hand, the month it is due in."""
+    document = round_.document
+    if not document.assessed:
+        return None
+    if round_.period:
+        period = recurring.period_from_key(round_.period)
+    else:
+        period = recurring.period_of(round_.due_date, "month")
+    return assessment.ranking(jurisdiction=document.jurisdiction, period=period, today=today)
 
 
 def bulletin_write(bulletin: Bulletin, stream: BinaryIO) -> None:
@@ -121,6 +136,9 @@ def bulletin_write(bulletin: Bulletin, stream: BinaryIO) -> None:
             (60, 28, 12, 10, 10),
         ),
     )
+    if bulletin.ranking is not None:
+        header, rows = assessment.ranking_table(bulletin.ranking)
+        sheets += ((_("考核排名"), header, rows, (6, 28, 8, 16, 6, 8, 8, 16, 8, 10, 6)),)
     workbook.remove(workbook.active)
     for name, header, rows, widths in sheets:
         sheet = workbook.create_sheet(name)

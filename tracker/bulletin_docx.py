@@ -11,6 +11,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Pt, RGBColor
 
+from .assessment import period_label, ranking_table
 from .bulletin import Bulletin, level_label
 
 # Official documents are set in 仿宋 (body) and 小标宋/黑体 (titles); Word falls back where absent.
@@ -111,7 +112,21 @@ def bulletin_docx(bulletin: Bulletin, stream: BinaryIO) -> None:
                 for o in bulletin.overdue
             ],
         )
-    _paragraph(document, _("五、下一步工作"), font=HEADING_FONT)
+    ranking = bulletin.ranking
+    if ranking is not None:
+        _paragraph(document, _("五、考核排名"), font=HEADING_FONT)
+        _paragraph(
+            document,
+            _("%(period)s考核(统计截至 %(cutoff)s):红榜 %(red)s;黑榜 %(black)s。")
+            % {
+                "period": period_label(ranking.period),
+                "cutoff": ranking.cutoff.isoformat(),
+                "red": "、".join(r.agency for r in ranking.red) or _("无"),
+                "black": "、".join(r.agency for r in ranking.black) or _("无"),
+            },
+        )
+        _table(document, *ranking_table(ranking))
+    _paragraph(document, _("六、下一步工作") if ranking is not None else _("五、下一步工作"), font=HEADING_FONT)
     _paragraph(
         document,
         _("请未报送单位于收到本通报后 3 个工作日内补报;逾期任务的牵头单位说明原因,提出整改措施和完成时限。"),

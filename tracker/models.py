@@ -31,6 +31,10 @@ class Task(models.Model):
     )
     status = models.CharField(_("状态"), max_length=24, choices=Status.choices, default=Status.NOT_STARTED)
     due_date = models.DateField(_("完成时限"), null=True, blank=True)
+    # The due date the task was handed over with: assessment (考核) judges against it, so that an
+    # extension is counted and shown, never a way to turn a late task into an on-time one.
+    original_due_date = models.DateField(_("原定完成时限"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("销号时间"), null=True, blank=True)
     version = models.PositiveIntegerField(_("版本"), default=1)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
@@ -45,6 +49,7 @@ class Task(models.Model):
         indexes = [
             models.Index(fields=["document", "status"], name="task_document_status_idx"),
             models.Index(fields=["status", "due_date"], name="task_status_due_idx"),
+            models.Index(fields=["original_due_date"], name="task_original_due_idx"),
         ]
 
     def __str__(self) -> str:
@@ -447,3 +452,53 @@ class SupervisionRun(models.Model):
 
     def __str__(self) -> str:
         return self.day.isoformat()
+
+
+class AssessmentSnapshot(models.Model):
+    """The assessment (考核) of one jurisdiction's assessed documents for one period, as computed at
+    `computed_at`. A period that had ended when it was computed is final; the current one is
+    recomputed by the daily sweep and on a coordinator's request."""
+
+    jurisdiction = models.ForeignKey(
+        Jurisdiction, verbose_name=_("行政区"), on_delete=models.CASCADE, related_name="assessments"
+    )
+    period = models.CharField(_("考核周期"), max_length=10)
+    cutoff = models.DateField(_("统计截至"))
+    computed_at = models.DateTimeField(_("计算时间"))
+    final = models.BooleanField(_("已定稿"), default=False)
+
+    class Meta:
+        verbose_name = _("考核结果")
+        verbose_name_plural = _("考核结果")
+        ordering = ["jurisdiction_id", "-period"]
+        constraints = [models.UniqueConstraint(fields=["jurisdiction", "period"], name="assessment_snapshot_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.jurisdiction} · {self.period}"
+
+
+class AssessmentScore(models.Model):
+    """One agency's figures and score in one snapshot; the agency's rows across snapshots are its history."""
+
+    class Listed(models.TextChoices):
+        RED = "red", _("红榜")
+        BLACK = "black", _("黑榜")
+
+    snapshot = models.ForeignKey(
+        AssessmentSnapshot, verbose_name=_("考核结果"), on_delete=models.CASCADE, related_name="scores"
+    )
+    agency = models.ForeignKey(Agency, verbose_name=_("单位"), on_delete=models.CASCADE, related_name="+")
+    rank = models.PositiveIntegerField(_("名次"))
+    score = models.DecimalField(_("得分"), max_digits=5, decimal_places=1)
+    listed = models.CharField(_("榜单"), max_length=8, choices=Listed.choices, blank=True)
+    figures = models.JSONField(_("指标"), default=dict)
+
+    class Meta:
+        verbose_name = _("考核得分")
+        verbose_name_plural = _("考核得分")
+        ordering = ["snapshot_id", "rank"]
+        constraints = [models.UniqueConstraint(fields=["snapshot", "agency"], name="assessment_score_unique")]
+        indexes = [models.Index(fields=["agency", "snapshot"], name="assessment_agency_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.agency} · {self.score}"

@@ -6,7 +6,7 @@ from django.urls import path, reverse_lazy
 from agencies import views as agencies
 from measures import views as imports
 
-from .views import board, dashboard, documents, home, notices, tasks
+from .views import board, dashboard, documents, home, notices, ranking, tasks
 
 app_name = "pages"
 
@@ -62,6 +62,10 @@ urlpatterns = [
     # Leaders and coordinators
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/ledger.xlsx", dashboard.ledger_export, name="ledger"),
+    path("ranking/", ranking.ranking_page, name="ranking"),
+    path("ranking/ranking.xlsx", ranking.ranking_xlsx, name="ranking-xlsx"),
+    path("ranking/refresh/", ranking.ranking_refresh, name="ranking-refresh"),
+    path("ranking/agencies/<int:pk>/", ranking.agency_history_page, name="ranking-agency"),
     # Directory
     path("agencies/", agencies.directory, name="agencies"),
     path("agencies/<int:pk>/aliases/", agencies.alias_create, name="alias-create"),

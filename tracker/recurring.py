@@ -1,14 +1,16 @@
-"""Periods of recurring rounds (定期调度): which period a day falls in, and when its round is due.
-Plain date arithmetic; tracker.services.recurring_rounds_run opens and closes the rounds."""
+"""Periods of recurring rounds (定期调度) and of assessment (考核): which period a day falls in, and
+when its round is due. Plain date arithmetic; tracker.services.recurring_rounds_run opens and closes
+the rounds, tracker.assessment scores the agencies per period."""
 
 import calendar
 import datetime
+import re
 from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
 class Period:
-    key: str  # "2026-03", "2026-Q1", "2026-H1"
+    key: str  # "2026-03", "2026-Q1", "2026-H1", "2026"
     start: datetime.date
     end: datetime.date
 
@@ -22,6 +24,8 @@ def period_of(day: datetime.date, every: str) -> Period:
     elif every == "half_year":
         half = (day.month - 1) // 6
         first_month, months, key = 6 * half + 1, 6, f"{day.year}-H{half + 1}"
+    elif every == "year":
+        first_month, months, key = 1, 12, str(day.year)
     else:
         raise ValueError(f"unknown cadence {every!r}")
     last_month = first_month + months - 1
@@ -35,3 +39,21 @@ def due_date(period: Period, day: int | None) -> datetime.date:
     if not day:
         return period.end
     return period.end.replace(day=min(day, period.end.day))
+
+
+_KEY = re.compile(r"^(?P<year>20\d\d)(?:-(?:(?P<month>0[1-9]|1[0-2])|Q(?P<quarter>[1-4])|H(?P<half>[12])))?$")
+
+
+def period_from_key(key: str) -> Period:
+    """The period a key names; ValueError for anything else (keys arrive from URLs)."""
+    match = _KEY.match(key)
+    if match is None:
+        raise ValueError(f"not a period: {key!r}")
+    year = int(match["year"])
+    if match["month"]:
+        return period_of(datetime.date(year, int(match["month"]), 1), "month")
+    if match["quarter"]:
+        return period_of(datetime.date(year, 3 * int(match["quarter"]) - 2, 1), "quarter")
+    if match["half"]:
+        return period_of(datetime.date(year, 6 * int(match["half"]) - 5, 1), "half_year")
+    return period_of(datetime.date(year, 1, 1), "year")

@@ -94,6 +94,16 @@ def directory_jurisdictions(user) -> QuerySet[Jurisdiction]:
     return Jurisdiction.objects.filter(condition).distinct()
 
 
+def ranking_jurisdictions(user) -> QuerySet[Jurisdiction]:
+    """Jurisdictions whose assessment (考核) the user reads: those of the documents they coordinate
+    or oversee as a leader."""
+    if not user.is_authenticated:
+        return Jurisdiction.objects.none()
+    if user.is_superuser:
+        return Jurisdiction.objects.all()
+    return Jurisdiction.objects.filter(pk__in=overseen_documents(user).values("jurisdiction_id")).distinct()
+
+
 def visible_documents(user) -> QuerySet[PolicyDocument]:
     """Documents with at least one task the user may see, plus those they coordinate, oversee or were given."""
     if not user.is_authenticated:

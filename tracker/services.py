@@ -71,8 +71,9 @@ def tasks_create_for_document(*, document: PolicyDocument) -> list[Task]:
     measures = list(document.measures.all())
     tasks = bulk_create_with_history(
         [
-            Task(measure=m, document=document, due_date=due_date_for(measure=m, horizon=document.horizon))
+            Task(measure=m, document=document, due_date=due, original_due_date=due)
             for m in measures
+            for due in [due_date_for(measure=m, horizon=document.horizon)]
         ],
         Task,
     )
@@ -176,6 +177,9 @@ def task_transition(
         data.update(old_due_date=locked.due_date and locked.due_date.isoformat(), new_due_date=due_date.isoformat())
         locked.due_date = due_date
         fields.append("due_date")
+    if Task.Status.CLOSED in (previous, locked.status):
+        locked.closed_at = timezone.now() if locked.status == Task.Status.CLOSED else None
+        fields.append("closed_at")
     _save(locked, *fields)
     event_record(
         task=locked,
@@ -406,7 +410,12 @@ def task_set_due_date(
     old, locked.due_date = locked.due_date, due_date
     if old == due_date:
         return locked
-    _save(locked, "due_date")
+    fields = ["due_date"]
+    if locked.original_due_date is None:
+        # Ongoing work given its first deadline: nothing was extended.
+        locked.original_due_date = due_date
+        fields.append("original_due_date")
+    _save(locked, *fields)
     event_record(
         task=locked,
         kind=TaskEvent.Kind.DUE_DATE,
@@ -533,7 +542,7 @@ def task_create_by_hand(
         for role, agencies in ((MeasureAgency.Role.LEAD, lead), (MeasureAgency.Role.SUPPORT, support))
         for i, a in enumerate(agencies)
     )
-    task = Task.objects.create(measure=measure, document=locked, due_date=due_date)
+    task = Task.objects.create(measure=measure, document=locked, due_date=due_date, original_due_date=due_date)
     wanted = {a.pk: (Assignment.Role.LEAD, i) for i, a in enumerate(lead)} | {
         a.pk: (Assignment.Role.SUPPORT, i) for i, a in enumerate(support)
     }

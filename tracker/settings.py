@@ -108,6 +108,15 @@ POLICY_MAX_BYTES = env.int("POLICY_MAX_BYTES", default=20 * 1024 * 1024)
 # 序时进度: a task is behind when the share of its time gone leads the share of its work reported
 # done by this many percentage points.
 SCHEDULE_BEHIND_POINTS = env.int("SCHEDULE_BEHIND_POINTS", default=20)
+# 考核 (tracker.assessment): the weight of each rate in the score, points off per overdue task and per
+# returned report, and the red (红榜) and black (黑榜) lists: at most this many, at or above / below.
+ASSESSMENT_WEIGHTS = env.dict(
+    "ASSESSMENT_WEIGHTS", cast={"value": int}, default={"on_time": 50, "rounds": 30, "receipt": 20}
+)
+ASSESSMENT_PENALTIES = env.dict("ASSESSMENT_PENALTIES", cast={"value": int}, default={"overdue": 2, "returned": 1})
+ASSESSMENT_RED_MIN = env.int("ASSESSMENT_RED_MIN", default=90)
+ASSESSMENT_BLACK_BELOW = env.int("ASSESSMENT_BLACK_BELOW", default=60)
+ASSESSMENT_LIST_SIZE = env.int("ASSESSMENT_LIST_SIZE", default=5)
 # Reading and parsing one document runs in a child process under these limits (measures.isolation);
 # the longest real plan parses in a few seconds and well under 200 MB.
 POLICY_PARSE_SECONDS = env.int("POLICY_PARSE_SECONDS", default=60)

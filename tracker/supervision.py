@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from agencies.models import Jurisdiction
 
+from . import assessment
 from .models import (
     Assignment,
     NoticeCounter,
@@ -197,6 +198,8 @@ def notices_issue(
     for batch in _open_tasks(batch_size):
         issued += _issue_batch(batch, today=today, levels=levels, rungs_by_place=rungs_by_place, on_issued=on_issued)
     if run is not None:
+        # The assessment is a daily matter too: its snapshots are refreshed on the day's claim.
+        assessment.snapshots_refresh(today=today)
         SupervisionRun.objects.filter(pk=run.pk).update(finished_at=timezone.now(), issued=F("issued") + issued)
     return issued
 

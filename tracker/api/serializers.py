@@ -275,3 +275,49 @@ class NoticeSerializer(serializers.ModelSerializer):
         model = SupervisionNotice
         fields = ["id", "number", "colour", "task", "task_ref", "agency", "reason", "reason_days", "reason_text",
                   "asks", "issued_on", "answer_due", "answered_at"]  # fmt: skip
+
+
+class AssessmentFiguresSerializer(serializers.Serializer):
+    due = serializers.IntegerField()
+    on_time = serializers.IntegerField()
+    on_time_rate = serializers.FloatField(allow_null=True)
+    extended = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    overdue_days = serializers.IntegerField()
+    rounds_expected = serializers.IntegerField()
+    rounds_on_time = serializers.IntegerField()
+    rounds_rate = serializers.FloatField(allow_null=True)
+    returned = serializers.IntegerField()
+    received = serializers.IntegerField()
+    receipt_late = serializers.IntegerField()
+    receipt_rate = serializers.FloatField(allow_null=True)
+
+
+class RankingRowSerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    agency_id = serializers.IntegerField()
+    agency = serializers.CharField()
+    score = serializers.DecimalField(max_digits=5, decimal_places=1)
+    listed = serializers.CharField()
+    figures = AssessmentFiguresSerializer()
+
+
+class RankingSerializer(serializers.Serializer):
+    jurisdiction = serializers.IntegerField(source="jurisdiction.pk")
+    period = serializers.CharField(source="period.key")
+    start = serializers.DateField(source="period.start")
+    end = serializers.DateField(source="period.end")
+    cutoff = serializers.DateField()
+    computed_at = serializers.DateTimeField(source="snapshot.computed_at", allow_null=True, default=None)
+    final = serializers.BooleanField(source="snapshot.final", default=False)
+    rows = RankingRowSerializer(many=True)
+
+
+class AgencyScoreSerializer(serializers.Serializer):
+    period = serializers.CharField(source="snapshot.period")
+    cutoff = serializers.DateField(source="snapshot.cutoff")
+    final = serializers.BooleanField(source="snapshot.final")
+    rank = serializers.IntegerField()
+    score = serializers.DecimalField(max_digits=5, decimal_places=1)
+    listed = serializers.CharField()
+    figures = serializers.JSONField()

@@ -1,6 +1,6 @@
 from rest_framework.routers import DefaultRouter
 
-from .views import AgencyViewSet, DocumentViewSet, NoticeViewSet, RoundViewSet, TaskViewSet
+from .views import AgencyViewSet, DocumentViewSet, NoticeViewSet, RankingViewSet, RoundViewSet, TaskViewSet
 
 router = DefaultRouter()
 router.register("tasks", TaskViewSet, basename="task")
@@ -8,5 +8,6 @@ router.register("documents", DocumentViewSet, basename="document")
 router.register("rounds", RoundViewSet, basename="round")
 router.register("agencies", AgencyViewSet, basename="agency")
 router.register("notices", NoticeViewSet, basename="notice")
+router.register("ranking", RankingViewSet, basename="ranking")
 
 urlpatterns = router.urls

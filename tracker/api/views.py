@@ -20,11 +20,11 @@ from rest_framework.response import Response
 
 from agencies.models import Agency
 from measures.models import PolicyDocument
-from tracker import services
+from tracker import assessment, services
 from tracker.ledger import ledger_filename, ledger_queryset, ledger_write
 from tracker.models import Assignment, ProgressReport, ReportingRound, RoundEntry, Task, TaskEvent
 from tracker.roles import coordinates, task_roles
-from tracker.selectors import notices_visible, visible_documents
+from tracker.selectors import notices_visible, ranking_jurisdictions, visible_documents
 from tracker.workflow import allowed
 
 from . import serializers as s
@@ -382,3 +382,40 @@ class NoticeViewSet(viewsets.ReadOnlyModelViewSet):
         if answered in ("true", "false"):
             notices = notices.filter(answered_at__isnull=answered == "false")
         return notices
+
+
+class RankingViewSet(viewsets.ViewSet):
+    """考核排名: a jurisdiction's agencies for a period (stored snapshot, or `as_of` a past day), and one
+    agency's history. For the leaders and coordinators of the jurisdiction's documents; 404 otherwise."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("jurisdiction", int, description=_("行政区 id;缺省为第一个可查看的")),
+            OpenApiParameter("period", str, description="2026-03, 2026-Q1, 2026-H1, 2026"),
+            OpenApiParameter("as_of", OpenApiTypes.DATE, description=_("查看某一历史日期的情况")),
+        ],
+        responses=s.RankingSerializer,
+    )
+    def list(self, request):
+        params = request.query_params
+        _places, place, period, as_of, today = assessment.ranking_scope(
+            request.user,
+            jurisdiction=params.get("jurisdiction"),
+            period=params.get("period"),
+            as_of=params.get("as_of"),
+        )
+        result = assessment.ranking(jurisdiction=place, period=period, today=today, as_of=as_of)
+        return Response(s.RankingSerializer(result).data)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("kind", str, enum=[*assessment.PERIOD_KINDS])],
+        responses=s.AgencyScoreSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        readable = Agency.objects.filter(jurisdiction__in=ranking_jurisdictions(request.user))
+        agency = get_object_or_404(readable, pk=pk if str(pk).isdigit() else 0)
+        kind = request.query_params.get("kind", "month")
+        if kind not in assessment.PERIOD_KINDS:
+            raise exceptions.ValidationError({"kind": _("未知的考核周期类型")})
+        return Response(s.AgencyScoreSerializer(assessment.agency_history(agency, kind=kind), many=True).data)
