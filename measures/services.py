@@ -164,6 +164,13 @@ def document_preview_parsed(
     )
     if preview.coordinator is None:
         preview.warnings.append(_("文件未指明统筹督办单位,导入时须指定"))
+    resolved = {r.agency_id for r in resolutions.values() if r.resolved}
+    for name in Agency.objects.filter(pk__in=resolved, kind=Agency.Kind.GROUP, members__isnull=True).values_list(
+        "name", flat=True
+    ):
+        preview.warnings.append(
+            _("集合名称“%(n)s”还没有成员单位,其任务不会到达任何单位;请先在单位名录中添加成员") % {"n": name}
+        )
     return preview
 
 

@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import Count, Q
 
 from agencies.models import Agency, User
+from agencies.selectors import group_members
 from tracker.models import Assignment, DocumentAccess, ReportingRound, RoundEntry, SupervisionNotice, Task
 from tracker.workflow import OPEN
 
@@ -77,16 +78,6 @@ def recorded_keys(
     if periods is not None:
         queryset = queryset.filter(period__in=list(periods))
     return set(queryset.values_list("target", "kind", "period").distinct())
-
-
-def group_members(agency_ids: Iterable[int]) -> dict[int, set[int]]:
-    """group agency id → member agency ids, for the groups among `agency_ids`."""
-    members: dict[int, set[int]] = defaultdict(set)
-    for group_id, member_id in Agency.members.through.objects.filter(from_agency_id__in=list(agency_ids)).values_list(
-        "from_agency_id", "to_agency_id"
-    ):
-        members[group_id].add(member_id)
-    return members
 
 
 def staff_by_agency(agency_ids: Iterable[int]) -> dict[int, list[int]]:

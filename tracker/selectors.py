@@ -4,11 +4,12 @@ Every function here costs a fixed number of queries whatever the number of rows:
 are aggregated in SQL, lists are sliced, and related rows come in one prefetch per relation."""
 
 import datetime
+from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import groupby
 
 from django.conf import settings
-from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import TruncMonth
 
 from agencies.models import Agency, Jurisdiction
@@ -582,6 +583,51 @@ def board_notices(user, *, limit: int = 30) -> tuple[list[SupervisionNotice], di
     )
     rows.sort(key=lambda n: severity.get(n.colour, 3))
     return rows, counts
+
+
+@dataclass
+class GroupProgress:
+    group: Agency
+    role: str
+    # (member, its latest report or contribution on the task, or None)
+    members: list[tuple[Agency, datetime.datetime | None]]
+
+
+def group_progress(task: Task) -> list[GroupProgress]:
+    """The task's groups (各区县人民政府) member by member: who has reported and who has not yet.
+    Two queries however many members."""
+    groups = [a for a in task.assignments.all() if a.agency.kind == Agency.Kind.GROUP]
+    if not groups:
+        return []
+    members = Agency.members.through.objects.filter(from_agency_id__in=[a.agency_id for a in groups]).select_related(
+        "to_agency"
+    )
+    by_group = defaultdict(list)
+    for link in members.order_by("to_agency__name"):
+        by_group[link.from_agency_id].append(link.to_agency)
+    latest = dict(
+        ProgressReport.objects.filter(task=task, returned_at__isnull=True)
+        .values("agency_id")
+        .annotate(last=Max("created_at"))
+        .values_list("agency_id", "last")
+    )
+    return [
+        GroupProgress(a.agency, a.role, [(m, latest.get(m.pk)) for m in by_group.get(a.agency_id, [])]) for a in groups
+    ]
+
+
+def board_empty_groups(user, *, limit: int = 50) -> list[Agency]:
+    """Groups assigned open tasks in the user's documents that have no members: nobody gets those."""
+    return list(
+        Agency.objects.filter(
+            kind=Agency.Kind.GROUP,
+            members__isnull=True,
+            assignments__task__status__in=OPEN,
+            assignments__task__document__in=coordinated_documents(user),
+        )
+        .distinct()
+        .order_by("name")[:limit]
+    )
 
 
 def board_duty_gaps(user, *, limit: int = 50) -> list[Agency]:

@@ -13,6 +13,7 @@ from simple_history.utils import bulk_create_with_history
 
 from agencies.models import Agency, AgencyAlias, Jurisdiction, User
 from agencies.normalize import normalize_name
+from agencies.selectors import group_members
 from agencies.services import DirectoryError, agency_create, alias_add
 from measures.models import Measure, MeasureAgency, PolicyDocument
 from measures.services import DocumentImportError, ImportPreview, document_create
@@ -236,6 +237,11 @@ def report_submit(
         if round is None:
             raise WorkflowError(_("该调度轮次已关闭或不属于本文件"))
     agency = acting_agency(user, locked, role)
+    group = None
+    if agency.kind == Agency.Kind.GROUP and user.agency_id and user.agency_id != agency.pk:
+        # Each member of a group reports for itself: the report is the member's, the group's
+        # notices count as answered by it.
+        group, agency = agency, user.agency
     # Reporting on a task is acknowledging it: an agency that reports has signed for it (saved one
     # by one, a row or two, so the assignment's history records it).
     for assignment in _unreceived_mine(user, locked):
@@ -250,7 +256,9 @@ def report_submit(
     if round is not None:
         RoundEntry.objects.filter(round=round, task=locked, agency=agency).update(report=report)
     if role == Actor.LEAD:
-        supervision.notices_answer(task_id=locked.pk, agency_id=agency.pk)
+        for answering in (agency, group):
+            if answering is not None:
+                supervision.notices_answer(task_id=locked.pk, agency_id=answering.pk)
     event_record(
         task=locked,
         kind=TaskEvent.Kind.REPORT if role == Actor.LEAD else TaskEvent.Kind.CONTRIBUTION,
@@ -447,9 +455,19 @@ def _round_create(
     assignments = Assignment.objects.filter(task__document=document, task__status__in=OPEN).values_list(
         "task_id", "agency_id", "role"
     )
+    # A group (各区县人民政府) owes one report per member; a group with no members keeps its own
+    # entry, so that it shows as missing rather than reaching nobody.
+    members = group_members(
+        Assignment.objects.filter(task__document=document, agency__kind=Agency.Kind.GROUP).values("agency_id")
+    )
     RoundEntry.objects.bulk_create(
-        (RoundEntry(round=round, task_id=t, agency_id=a, role=r) for t, a, r in assignments.iterator()),
+        (
+            RoundEntry(round=round, task_id=t, agency_id=owner, role=r)
+            for t, a, r in assignments.iterator()
+            for owner in sorted(members.get(a, ())) or [a]
+        ),
         batch_size=1000,
+        ignore_conflicts=True,  # an agency both assigned itself and through its group owes one report
     )
     return round
 

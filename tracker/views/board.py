@@ -19,6 +19,7 @@ from tracker.models import ReportingRound, SupervisionLevel
 from tracker.selectors import (
     BOARD_LIMIT,
     board_duty_gaps,
+    board_empty_groups,
     board_notices,
     board_overdue,
     board_requests,
@@ -53,6 +54,7 @@ def board(request: HttpRequest) -> HttpResponse:
             "notices": notices,
             "notice_summary": [(c, label, notice_counts.get(c, 0)) for c, label in SupervisionLevel.Colour.choices],
             "duty_gaps": board_duty_gaps(request.user),
+            "empty_groups": board_empty_groups(request.user),
             "yellow": yellow,
             "red": red,
             "nudge_form": NudgeForm(),
