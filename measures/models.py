@@ -13,6 +13,10 @@ class PolicyDocument(models.Model):
     effective = models.DateField(_("施行日期"), null=True, blank=True)
     horizon = models.PositiveSmallIntegerField(_("目标年份"), null=True, blank=True)
     is_draft = models.BooleanField(_("草案"), default=False)
+    # The final text that replaced this draft; its matching tasks moved there with their history.
+    replaced_by = models.ForeignKey(
+        "self", verbose_name=_("被终稿替换"), null=True, blank=True, on_delete=models.SET_NULL, related_name="drafts"
+    )
     jurisdiction = models.ForeignKey(
         Jurisdiction, verbose_name=_("行政区"), on_delete=models.PROTECT, related_name="documents"
     )

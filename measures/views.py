@@ -15,8 +15,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tracker import services as tracker_services
+from tracker.drafts import document_replace
 from tracker.forms import CoordinatorForm, ImportUploadForm, MeasureCorrectionForm, NameMapForm, agency_choices
-from tracker.selectors import directory_jurisdictions, visible_documents
+from tracker.selectors import directory_jurisdictions, replaceable_drafts, visible_documents
 from tracker.views.common import coordinator_required, json_download, page, see_other
 
 from .models import ImportDraft, Measure, MeasureAgency
@@ -169,7 +170,9 @@ def _preview_page(
             )
         map_forms.append((n, form))
     coordinator_form = coordinator_form or CoordinatorForm(
-        initial={"coordinator": _preselected_coordinator(request, preview)}, jurisdiction=preview.jurisdiction
+        initial={"coordinator": _preselected_coordinator(request, preview)},
+        jurisdiction=preview.jurisdiction,
+        drafts=replaceable_drafts(request.user, preview.jurisdiction),
     )
     unknown = [n for n in review.values() if n.match == MeasureAgency.Match.UNKNOWN]
     return page(
@@ -235,18 +238,33 @@ def import_map(request: HttpRequest, pk: int) -> HttpResponse:
 @coordinator_required
 def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     draft = _writable_draft(request, pk)
-    form = CoordinatorForm(request.POST, jurisdiction=draft.jurisdiction)
+    form = CoordinatorForm(
+        request.POST, jurisdiction=draft.jurisdiction, drafts=replaceable_drafts(request.user, draft.jurisdiction)
+    )
     if not form.is_valid():
         return _preview_page(request, draft, coordinator_form=form, status=400)
     draft.coordinator = form.cleaned_data["coordinator"]
+    replaces = form.cleaned_data["replaces"]
     try:
         preview = import_draft_preview(draft=draft)
-        document, created = tracker_services.document_import(preview=preview, imported_by=request.user)
-    except DocumentImportError as exc:
-        form.add_error(None, str(exc))
+        if replaces is not None:
+            replacement = document_replace(draft=replaces, preview=preview, user=request.user)
+            document, created = replacement.document, True
+        else:
+            document, created = tracker_services.document_import(
+                preview=preview, imported_by=request.user, draft_confirmed=form.cleaned_data["confirm_draft"]
+            )
+    except (DocumentImportError, ValidationError) as exc:
+        form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))
         return _preview_page(request, draft, coordinator_form=form, status=400)
     draft.delete()
-    if created:
+    if replaces is not None:
+        messages.success(
+            request,
+            _("终稿已替换草案:沿用 %(c)d 项任务,新增 %(a)d 项,取消 %(d)d 项")
+            % {"c": len(replacement.carried), "a": len(replacement.added), "d": len(replacement.dropped)},
+        )
+    elif created:
         messages.success(request, _("已导入,共 %(n)d 项任务") % {"n": document.tasks.count()})
     else:
         messages.info(request, _("该文件此前已导入,未创建任何内容"))

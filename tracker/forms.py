@@ -224,13 +224,21 @@ class NameMapForm(forms.Form):
 
 class CoordinatorForm(forms.Form):
     coordinator = forms.ModelChoiceField(queryset=Agency.objects.none(), label=_("牵头督办单位"))
+    confirm_draft = forms.BooleanField(label=_("确认按草案导入(任务标注为草案)"), required=False)
+    replaces = forms.ModelChoiceField(
+        queryset=PolicyDocument.objects.none(),
+        label=_("替换草案(沿用相同措施的任务及其记录)"),
+        required=False,
+    )
 
-    def __init__(self, *args, jurisdiction: Jurisdiction, **kwargs) -> None:
+    def __init__(self, *args, jurisdiction: Jurisdiction, drafts=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["coordinator"].queryset = Agency.objects.filter(jurisdiction=jurisdiction, is_active=True).order_by(
             "name"
         )
         searchable(self.fields["coordinator"])
+        if drafts is not None:
+            self.fields["replaces"].queryset = drafts
 
 
 class AliasForm(forms.Form):

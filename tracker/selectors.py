@@ -81,6 +81,16 @@ def coordinated_documents(user) -> QuerySet[PolicyDocument]:
     return PolicyDocument.objects.filter(condition).distinct()
 
 
+def replaceable_drafts(user, jurisdiction: Jurisdiction) -> QuerySet[PolicyDocument]:
+    """Drafts of the jurisdiction the user coordinates that no final text has replaced yet."""
+    return (
+        coordinated_documents(user)
+        .filter(jurisdiction=jurisdiction, is_draft=True, replaced_by__isnull=True)
+        .defer("raw_text")
+        .order_by("-imported_at")
+    )
+
+
 def directory_jurisdictions(user) -> QuerySet[Jurisdiction]:
     """Jurisdictions whose directory (agencies, aliases, name mappings) the user may change: those of
     the documents they coordinate, and a coordinator's own. Aliases decide how every later import of

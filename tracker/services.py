@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
@@ -68,8 +69,11 @@ def due_date_for(*, measure: Measure, horizon: int | None) -> datetime.date | No
 
 
 @transaction.atomic
-def tasks_create_for_document(*, document: PolicyDocument) -> list[Task]:
-    measures = list(document.measures.all())
+def tasks_create_for_document(*, document: PolicyDocument, measures: Sequence[Measure] | None = None) -> list[Task]:
+    """Tasks for the document's measures (or for the given ones of them), with their assignments."""
+    # The whole document by its id (10,000 measures would overflow a list of ids), a subset by ids.
+    scope = Q(measure__document=document) if measures is None else Q(measure__in=[m.pk for m in measures])
+    measures = list(document.measures.all()) if measures is None else list(measures)
     tasks = bulk_create_with_history(
         [
             Task(measure=m, document=document, due_date=due, original_due_date=due)
@@ -79,11 +83,9 @@ def tasks_create_for_document(*, document: PolicyDocument) -> list[Task]:
         Task,
     )
     # bulk_create_with_history may not return primary keys on every backend: read them back.
-    task_by_measure = dict(Task.objects.filter(document=document).values_list("measure_id", "id"))
+    task_by_measure = dict(Task.objects.filter(scope).values_list("measure_id", "id"))
     assignments: dict[tuple[int, int], Assignment] = {}
-    mentions = MeasureAgency.objects.filter(measure__document=document, agency__isnull=False).order_by(
-        "measure_id", "role", "position"
-    )
+    mentions = MeasureAgency.objects.filter(scope, agency__isnull=False).order_by("measure_id", "role", "position")
     for mention in mentions:
         # A lead named again among the supporters stays the lead: "lead" sorts before "support".
         key = (task_by_measure[mention.measure_id], mention.agency_id)
@@ -105,14 +107,20 @@ def tasks_create_for_document(*, document: PolicyDocument) -> list[Task]:
 
 
 @transaction.atomic
-def document_import(*, preview: ImportPreview, imported_by=None) -> tuple[PolicyDocument, bool]:
+def document_import(
+    *, preview: ImportPreview, imported_by=None, draft_confirmed: bool = False
+) -> tuple[PolicyDocument, bool]:
     """Import a previewed document with its tasks in one transaction. Returns (document, created);
-    the same content imported again returns the existing document and creates nothing."""
+    the same content imported again returns the existing document and creates nothing. A draft
+    (征求意见稿, 送审稿) imports only when the caller confirms it."""
     existing = PolicyDocument.objects.filter(source_hash=preview.source_hash).first()
     if existing is not None:
         return existing, False
     if not preview.parsed.measures:
         reason = _("未找到任何措施")
+        raise DocumentImportError(f"{preview.source_name}: {reason}")
+    if preview.parsed.draft and not draft_confirmed:
+        reason = _("这是征求意见稿、送审稿等草案,须确认按草案导入")
         raise DocumentImportError(f"{preview.source_name}: {reason}")
     try:
         with transaction.atomic():

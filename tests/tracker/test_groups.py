@@ -32,7 +32,7 @@ def districts(world):
 
 
 def test_a_round_expects_a_report_from_each_member(world, districts):
-    task, group, lixia, shizhong, staff = districts
+    task, group, lixia, _shizhong, staff = districts
     round_ = services.round_open(
         document=task.document, user=world.coordinator, title="调度", due_date=datetime.date.today()
     )
@@ -64,7 +64,8 @@ def test_a_group_without_members_is_flagged_never_silent(world, client_for, tmp_
     empty = AgencyFactory(name="各开发区管委会", kind=Agency.Kind.GROUP, jurisdiction=document.jurisdiction)
     task = TaskFactory(measure=MeasureFactory(document=document))
     AssignmentFactory(task=task, agency=empty, role="lead")
-    round_ = services.round_open(document=document, user=world.coordinator, title="调度", due_date=datetime.date.today())
+    today = datetime.date.today()
+    round_ = services.round_open(document=document, user=world.coordinator, title="调度", due_date=today)
     assert RoundEntry.objects.filter(round=round_, task=task, agency=empty).exists()
     board = client_for("coordinator").get(reverse("pages:board")).content.decode()
     assert "没有成员单位的集合名称" in board and "各开发区管委会" in board

@@ -30,6 +30,11 @@ def counts() -> tuple[int, ...]:
 def test_each_seed_imports_with_tasks_and_assignments(directory, seed):
     gold = json.loads((FIXTURES / "gold" / f"{seed.stem}.json").read_text(encoding="utf-8"))
     coordinator = [] if gold["coordinator"] else ["--coordinator", "市发改委"]
+    if gold["draft"]:
+        # A draft imports only when confirmed.
+        with pytest.raises(CommandError, match="草案"):
+            run("import_policy", str(seed), *coordinator)
+        coordinator.append("--draft")
     output = run("import_policy", str(seed), *coordinator)
     assert "已导入" in output
     document = PolicyDocument.objects.get()
@@ -188,6 +193,6 @@ def test_the_mechanisms_of_the_text_become_supervision_switches():
 
 def test_an_imported_seed_carries_its_switches(directory):
     seed = next(p for p in SEEDS if p.stem.startswith("004"))
-    run("import_policy", str(seed))
+    run("import_policy", str(seed), "--draft")  # the seed is a 征求意见稿
     document = PolicyDocument.objects.get()
     assert (document.assessed, document.schedule_warnings) == (True, True)

@@ -40,6 +40,7 @@ class TaskSerializer(serializers.ModelSerializer):
     title = serializers.CharField(source="measure.title")
     document_title = serializers.CharField(source="document.__str__")
     status_label = serializers.CharField(source="get_status_display")
+    draft = serializers.BooleanField(source="document.is_draft")
     assignments = AssignmentSerializer(many=True)
     overdue_days = serializers.SerializerMethodField()
 
@@ -51,9 +52,11 @@ class TaskSerializer(serializers.ModelSerializer):
             "title",
             "document",
             "document_title",
+            "draft",
             "status",
             "status_label",
             "due_date",
+            "original_due_date",
             "overdue_days",
             "version",
             "assignments",
@@ -225,6 +228,7 @@ class DocumentSerializer(serializers.ModelSerializer):
             "effective",
             "horizon",
             "is_draft",
+            "replaced_by",
             "jurisdiction",
             "coordinator",
             "mechanisms",

@@ -408,7 +408,10 @@ class RankingViewSet(viewsets.ViewSet):
         return Response(s.RankingSerializer(result).data)
 
     @extend_schema(
-        parameters=[OpenApiParameter("kind", str, enum=[*assessment.PERIOD_KINDS])],
+        parameters=[
+            OpenApiParameter("id", int, OpenApiParameter.PATH, description=_("单位 id")),
+            OpenApiParameter("kind", str, enum=[*assessment.PERIOD_KINDS]),
+        ],
         responses=s.AgencyScoreSerializer(many=True),
     )
     @action(detail=True, methods=["get"])

@@ -58,7 +58,8 @@ class Command(TranslatedHelpCommand):
             preview = document_preview_file(path=path)
             if preview.coordinator is None:
                 preview.coordinator = _fallback_coordinator(preview.jurisdiction)
-            document, created = services.document_import(preview=preview)
+            # The demo shows a draft too (the seeds hold a 征求意见稿), so it confirms drafts.
+            document, created = services.document_import(preview=preview, draft_confirmed=True)
         except DocumentImportError as exc:
             raise CommandError(str(exc)) from exc
         verb = _("已导入") if created else _("已存在")

@@ -22,9 +22,17 @@ class Command(TranslatedHelpCommand):
         parser.add_argument("--dry-run", action="store_true", help=gettext_lazy("只显示预览,不写数据库"))
         parser.add_argument("--jurisdiction", help=gettext_lazy("行政区名称(默认按发文机关和正文判断)"))
         parser.add_argument("--coordinator", help=gettext_lazy("统筹督办单位(文件未指明时必须给出)"))
+        parser.add_argument("--draft", action="store_true", help=gettext_lazy("确认按草案导入征求意见稿、送审稿"))
 
     def handle(
-        self, *args, file: Path, dry_run: bool, jurisdiction: str | None, coordinator: str | None, **options
+        self,
+        *args,
+        file: Path,
+        dry_run: bool,
+        jurisdiction: str | None,
+        coordinator: str | None,
+        draft: bool,
+        **options,
     ) -> None:
         try:
             place = Jurisdiction.objects.get(name=jurisdiction) if jurisdiction else None
@@ -44,7 +52,7 @@ class Command(TranslatedHelpCommand):
             self._print_preview(preview)
             return
         try:
-            document, created = document_import(preview=preview)
+            document, created = document_import(preview=preview, draft_confirmed=draft)
         except DocumentImportError as exc:
             raise CommandError(str(exc)) from exc
         if not created:
