@@ -11,6 +11,7 @@ from itertools import groupby
 from django.conf import settings
 from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
 
 from agencies.models import Agency, Jurisdiction
 from measures.models import PolicyDocument
@@ -386,11 +387,14 @@ def rates_by_agency(tasks: QuerySet[Task], *, today: datetime.date, limit: int =
     ]
 
 
-def rates_by_document(tasks: QuerySet[Task], *, today: datetime.date, limit: int = 30) -> list[Rate]:
+def rates_by_document(
+    tasks: QuerySet[Task], *, today: datetime.date, limit: int = 30, task_ref: str = "pk"
+) -> list[Rate]:
+    """`task_ref` names the task's id in `tasks`: "id" for the historical rows of tasks_as_of."""
     label_fields = [f"document__{f}" for f in PolicyDocument.LABEL_FIELDS]
     rows = (
         tasks.values("document_id", *label_fields)
-        .annotate(**_rate_aggregates("", today, _closed_on_time("pk", "due_date")))
+        .annotate(**_rate_aggregates("", today, _closed_on_time(task_ref, "due_date")))
         .order_by("-total", "document_id")[:limit]
     )
     return [
@@ -440,6 +444,21 @@ def trend_by_month(tasks: QuerySet[Task], *, today: datetime.date, months: int =
         month = _month_start(today, i)
         out.append(MonthCount(month, closed_by.get(month, 0), reports_by.get(month, 0)))
     return out
+
+
+def tasks_as_of(tasks: QuerySet[Task], day: datetime.date) -> QuerySet:
+    """The tasks as they stood at the end of `day`, from their history (django-simple-history): for
+    each task, its last historical row up to then. Same fields as Task, so totals() and
+    rates_by_document() read them alike; one correlated, indexed subquery per row, so slower than
+    the live figures."""
+    end = timezone.make_aware(datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time()))
+    history = Task.history.model.objects
+    latest = (
+        history.filter(id=OuterRef("id"), history_date__lt=end)
+        .order_by("-history_date", "-history_id")
+        .values("history_id")[:1]
+    )
+    return history.filter(history_id=Subquery(latest), id__in=tasks.values("pk")).exclude(history_type="-")
 
 
 def totals(tasks: QuerySet[Task], *, today: datetime.date) -> dict[str, int]:

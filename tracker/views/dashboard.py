@@ -1,5 +1,6 @@
 """The leaders' and coordinators' dashboard, and the ledger (台账) export of the same filters."""
 
+import datetime
 import tempfile
 
 from django.http import FileResponse, HttpRequest, HttpResponse
@@ -10,7 +11,7 @@ from measures.models import PolicyDocument
 from tracker.forms import TaskPageFilter
 from tracker.ledger import ledger_filename, ledger_write
 from tracker.models import Task
-from tracker.selectors import rates_by_agency, rates_by_document, totals, trend_by_month
+from tracker.selectors import rates_by_agency, rates_by_document, tasks_as_of, totals, trend_by_month
 
 from .common import overview_required, page
 
@@ -28,12 +29,29 @@ def _filtered(request: HttpRequest) -> tuple[TaskPageFilter, object]:
     return filters, (filters.qs if filters.is_bound else tasks)
 
 
+def _as_of(request: HttpRequest, today) -> datetime.date | None:
+    """A past day asked for with ?as_of=YYYY-MM-DD; today or later, or nonsense, is the live view."""
+    try:
+        day = datetime.date.fromisoformat(request.GET.get("as_of", ""))
+    except ValueError:
+        return None
+    return day if day < today else None
+
+
 @overview_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     filters, tasks = _filtered(request)
-    by_agency = rates_by_agency(tasks, today=today)
-    by_document = rates_by_document(tasks, today=today)
+    as_of = _as_of(request, today)
+    if as_of is None:
+        figures, by_agency = tasks, rates_by_agency(tasks, today=today)
+        by_document = rates_by_document(tasks, today=today)
+    else:
+        # As the tasks stood that day, from their history; assignments are today's, so the
+        # per-agency table is left out rather than shown mixed.
+        today, by_agency = as_of, []
+        figures = tasks_as_of(tasks, as_of)
+        by_document = rates_by_document(figures, today=as_of, task_ref="id")
     trend = trend_by_month(tasks, today=today)
 
     def series(rows):
@@ -67,7 +85,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "tracker/dashboard.html",
         {
             "filters": filters,
-            "totals": totals(tasks, today=today),
+            "totals": totals(figures, today=today),
+            "as_of": as_of,
             "by_agency": by_agency,
             "by_document": by_document,
             "trend": trend,
