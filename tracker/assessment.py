@@ -9,6 +9,8 @@ has ended, else yesterday, so that today's deadlines are not judged before the d
 - due: lead tasks whose *original* due date falls in the period up to the cutoff; on_time: of
   those, closed on or before that original date; extended: of those, given a later date since;
 - overdue / overdue_days: lead tasks still open at the cutoff past their (current) due date;
+  carried: those of them originally due before the period, which count as misses in the on-time
+  rate (on_time / (due + carried)) of every period until they are done;
 - rounds_expected / rounds_on_time: round entries due in the period, filed by the round's due date;
 - returned: its reports sent back (退回重报) in the period;
 - received / receipt_late: assignments handed over in the period, and those signed for (签收)
@@ -50,6 +52,7 @@ class Figures:
     extended: int = 0
     overdue: int = 0
     overdue_days: int = 0
+    carried: int = 0
     rounds_expected: int = 0
     rounds_on_time: int = 0
     returned: int = 0
@@ -62,7 +65,8 @@ class Figures:
 
     @property
     def on_time_rate(self) -> float | None:
-        return self._rate(self.on_time, self.due)
+        # Work left overdue from earlier periods stays a miss in every period until it is done.
+        return self._rate(self.on_time, self.due + self.carried)
 
     @property
     def rounds_rate(self) -> float | None:
@@ -145,14 +149,20 @@ def _figures(jurisdiction_id: int, period: recurring.Period, cutoff: datetime.da
     late_by = ExpressionWrapper(Value(cutoff) - F("task__due_date"), output_field=DurationField())
     open_at_cutoff = Q(task__closed_at__isnull=True) | Q(task__closed_at__gte=end)
     for row in (
-        leads.filter(open_at_cutoff, task__due_date__lt=cutoff, task__created_at__lt=end)
+        # However late the document was imported: its obligations ran from its own dates.
+        leads.filter(open_at_cutoff, task__due_date__lt=cutoff)
         .exclude(task__status=Task.Status.SUSPENDED)
         .values("agency_id")
-        .annotate(overdue=Count("pk"), days=Sum(late_by))
+        .annotate(
+            overdue=Count("pk"),
+            days=Sum(late_by),
+            carried=Count("pk", filter=Q(task__original_due_date__lt=period.start)),
+        )
         .order_by()
     ):
         f = figures[row["agency_id"]]
         f.overdue, f.overdue_days = row["overdue"], row["days"].days if row["days"] else 0
+        f.carried = row["carried"]
 
     round_scope = {"round__document__jurisdiction_id": jurisdiction_id, "round__document__assessed": True}
     for row in (
@@ -301,7 +311,7 @@ def ranking_table(result: Ranking) -> tuple[list[str], list[tuple]]:
                 r.rank,
                 r.agency,
                 float(r.score),
-                f"{f.on_time}/{f.due} ({_rate_text(f.on_time_rate)})",
+                f"{f.on_time}/{f.due + f.carried} ({_rate_text(f.on_time_rate)})",
                 f.extended,
                 f.overdue,
                 f.overdue_days,

@@ -174,3 +174,12 @@ def test_the_dashboard_as_it_stood_on_a_past_day(world, client):
     assert past.context["as_of"] == datetime.date(2026, 3, 5)
     assert past.context["totals"]["closed"] == 0 and past.context["totals"]["overdue"] == 1
     assert past.context["by_agency"] == []
+
+
+def test_work_overdue_from_an_earlier_period_stays_a_miss(march):
+    document, *_ = march
+    april = recurring.period_from_key("2026-04")
+    rows = _by_name(assessment.assessment_rows(jurisdiction=document.jurisdiction, period=april, cutoff=april.end))
+    e = rows["市教育局"].figures
+    assert (e.due, e.carried, e.overdue, e.on_time_rate) == (0, 1, 1, 0.0)
+    assert rows["市教育局"].listed != "red"

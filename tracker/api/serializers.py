@@ -288,6 +288,7 @@ class AssessmentFiguresSerializer(serializers.Serializer):
     extended = serializers.IntegerField()
     overdue = serializers.IntegerField()
     overdue_days = serializers.IntegerField()
+    carried = serializers.IntegerField()
     rounds_expected = serializers.IntegerField()
     rounds_on_time = serializers.IntegerField()
     rounds_rate = serializers.FloatField(allow_null=True)

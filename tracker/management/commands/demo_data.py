@@ -85,7 +85,8 @@ class Command(TranslatedHelpCommand):
         )
 
     def _bring_to_today(self, document: PolicyDocument) -> None:
-        """Once: due dates around today, a report and a closure request, all through the services."""
+        """Once: due dates around today, a report and a closure request, a round, all through the
+        services; the sweep that follows (scripts/demo) issues the 督办单 and computes the ranking."""
         coordinator = User.objects.get(username="demo-coordinator")
         tasks = list(document.tasks.select_related("document").order_by("measure__order"))
         if TaskEvent.objects.filter(task__document=document, kind=TaskEvent.Kind.DUE_DATE).exists():
@@ -119,4 +120,18 @@ class Command(TranslatedHelpCommand):
             action="request_closure",
             expected_version=second.version,
             comment=_("任务已完成,申请销号。"),
+        )
+        # The Jinan plan is assessed in the demo, so that 考核排名 and the bulletin's ranking show.
+        services.document_supervision_set(
+            document=document,
+            user=coordinator,
+            assessed=True,
+            schedule_warnings=True,
+            bulletin_after_round=document.bulletin_after_round,
+        )
+        services.round_open(
+            document=document,
+            user=coordinator,
+            title=_("演示:本月调度"),
+            due_date=today + datetime.timedelta(days=5),
         )
