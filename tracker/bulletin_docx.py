@@ -13,6 +13,8 @@ from docx.shared import Pt, RGBColor
 
 from .assessment import period_label, ranking_table
 from .bulletin import Bulletin, level_label
+from .bulletin_template import bulletin_context, render
+from .models import BulletinTemplate
 
 # Official documents are set in 仿宋 (body) and 小标宋/黑体 (titles); Word falls back where absent.
 BODY_FONT = "仿宋_GB2312"
@@ -50,6 +52,12 @@ def _table(document, header: list[str], rows: list[tuple]) -> None:
 
 
 def bulletin_docx(bulletin: Bulletin, stream: BinaryIO) -> None:
+    """In the jurisdiction's own template when it has one, else in the built-in layout."""
+    template = BulletinTemplate.objects.filter(jurisdiction_id=bulletin.round.document.jurisdiction_id).first()
+    if template is not None:
+        with template.file.open("rb") as source:
+            render(source, bulletin_context(bulletin), stream)
+        return
     document = docx.Document()
     header = document.add_paragraph()
     header.alignment = WD_ALIGN_PARAGRAPH.CENTER

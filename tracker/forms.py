@@ -301,3 +301,7 @@ class DutiesForm(forms.Form):
         people = User.objects.filter(agency=agency, is_active=True).order_by("username")
         self.fields["liaison"].queryset = people
         self.fields["leader"].queryset = people
+
+
+class BulletinTemplateForm(forms.Form):
+    file = forms.FileField(label=_("通报模板(.docx)"))

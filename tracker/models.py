@@ -502,3 +502,25 @@ class AssessmentScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agency} · {self.score}"
+
+
+class BulletinTemplate(models.Model):
+    """A jurisdiction's own Word layout for the bulletin (通报): a .docx with docxtpl tags, rendered
+    in a sandbox with the bulletin's figures. Without one the built-in layout is used."""
+
+    jurisdiction = models.OneToOneField(
+        Jurisdiction, verbose_name=_("行政区"), on_delete=models.CASCADE, related_name="bulletin_template"
+    )
+    file = models.FileField(_("模板文件"), upload_to="bulletin-templates/")
+    name = models.CharField(_("文件名"), max_length=255)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("上传人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("通报模板")
+        verbose_name_plural = _("通报模板")
+
+    def __str__(self) -> str:
+        return self.name

@@ -6,7 +6,7 @@ from django.urls import path, reverse_lazy
 from agencies import views as agencies
 from measures import views as imports
 
-from .views import board, dashboard, documents, home, notices, ranking, tasks
+from .views import board, bulletin_templates, dashboard, documents, home, notices, ranking, tasks
 
 app_name = "pages"
 
@@ -50,6 +50,9 @@ urlpatterns = [
     path("rounds/<int:pk>/bulletin/", board.bulletin, name="bulletin"),
     path("rounds/<int:pk>/bulletin.xlsx", board.bulletin_xlsx, name="bulletin-xlsx"),
     path("rounds/<int:pk>/bulletin.docx", board.bulletin_docx_download, name="bulletin-docx"),
+    path("bulletin-template/", bulletin_templates.template_page, name="bulletin-template"),
+    path("bulletin-template/template.docx", bulletin_templates.template_download, name="bulletin-template-download"),
+    path("bulletin-template/remove/", bulletin_templates.template_remove, name="bulletin-template-remove"),
     path("notices/", notices.notices, name="notices"),
     path("notices/<int:pk>/", notices.notice_page, name="notice"),
     path("notices/ladder/", notices.ladder_page, name="ladder"),

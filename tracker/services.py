@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -19,10 +20,11 @@ from agencies.services import DirectoryError, agency_create, alias_add
 from measures.models import Measure, MeasureAgency, PolicyDocument
 from measures.services import DocumentImportError, ImportPreview, document_create
 
-from . import recurring, supervision
+from . import bulletin_template, recurring, supervision
 from .events import event_record
 from .models import (
     Assignment,
+    BulletinTemplate,
     ProgressReport,
     ReportAttachment,
     ReportedValue,
@@ -33,7 +35,7 @@ from .models import (
     TaskEvent,
 )
 from .roles import acting_agency, task_roles, user_agency_ids
-from .selectors import coordinated_documents
+from .selectors import coordinated_documents, directory_jurisdictions
 from .signals import round_chased
 from .workflow import OPEN, TRANSITIONS, Actor
 
@@ -792,3 +794,35 @@ def ladder_level_save(*, user, jurisdiction: Jurisdiction, colour: str, **values
         jurisdiction=jurisdiction, colour=colour, defaults=values
     )
     return level
+
+
+def _directory_place(user, jurisdiction: Jurisdiction) -> None:
+    if not directory_jurisdictions(user).filter(pk=jurisdiction.pk).exists():
+        raise PermissionDenied(_("您无权执行此操作"))
+
+
+@transaction.atomic
+def bulletin_template_set(*, user, jurisdiction: Jurisdiction, upload: UploadedFile) -> BulletinTemplate:
+    """A coordinator of the jurisdiction replaces its bulletin layout; checked by rendering it first."""
+    _directory_place(user, jurisdiction)
+    content = upload.read()
+    bulletin_template.template_check(content)
+    template, _created = BulletinTemplate.objects.get_or_create(jurisdiction=jurisdiction)
+    if template.file:
+        template.file.delete(save=False)
+    template.file.save(f"{jurisdiction.pk}.docx", ContentFile(content), save=False)
+    template.name, template.uploaded_by = upload.name[:255], user
+    template.save()
+    return template
+
+
+@transaction.atomic
+def bulletin_template_clear(*, user, jurisdiction: Jurisdiction) -> bool:
+    """Back to the built-in layout. Returns whether there was a template."""
+    _directory_place(user, jurisdiction)
+    template = BulletinTemplate.objects.filter(jurisdiction=jurisdiction).first()
+    if template is None:
+        return False
+    template.file.delete(save=False)
+    template.delete()
+    return True
