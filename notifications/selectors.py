@@ -392,6 +392,13 @@ def coordinator_digest(document_ids: list[int], today: datetime.date, *, with_re
         .order_by("-n", "agency__name")[:DIGEST_LIST_LIMIT]
     ]
     overdue_total = Task.objects.filter(document_id__in=document_ids).overdue(on=today).count()
+    behind_by_agency = [
+        {"agency": row["agency__name"], "n": row["n"]}
+        for row in leads.filter(task__status__in=OPEN, task__schedule_state="behind")
+        .values("agency_id", "agency__name")
+        .annotate(n=Count("task_id"))
+        .order_by("-n", "agency__name")[:DIGEST_LIST_LIMIT]
+    ]
     requests: list[dict] = []
     requests_count = 0
     if with_requests:
@@ -417,6 +424,7 @@ def coordinator_digest(document_ids: list[int], today: datetime.date, *, with_re
         "audience": "coordinator",
         "overdue_by_agency": overdue_by_agency,
         "overdue_count": overdue_total,
+        "behind_by_agency": behind_by_agency,
         "requests": requests,
         "requests_count": requests_count,
         "on_time": rates[:DIGEST_LIST_LIMIT],
@@ -426,7 +434,7 @@ def coordinator_digest(document_ids: list[int], today: datetime.date, *, with_re
 def digest_has_news(content: dict) -> bool:
     if content["audience"] == "staff":
         return bool(content["overdue"] or content["due_soon"] or content["missing"])
-    return bool(content["overdue_count"] or content["requests_count"])
+    return bool(content["overdue_count"] or content["requests_count"] or content["behind_by_agency"])
 
 
 # --- in-app and calendar ------------------------------------------------------------------------

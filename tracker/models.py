@@ -35,6 +35,9 @@ class Task(models.Model):
     # extension is counted and shown, never a way to turn a late task into an on-time one.
     original_due_date = models.DateField(_("原定完成时限"), null=True, blank=True)
     closed_at = models.DateTimeField(_("销号时间"), null=True, blank=True)
+    # 序时进度 as of the daily sweep (tracker.progress.schedule; the task page computes it live):
+    # stored so that lists, the board, digests and counts per agency filter and group on it.
+    schedule_state = models.CharField(_("序时进度"), max_length=12, blank=True)
     version = models.PositiveIntegerField(_("版本"), default=1)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
@@ -50,6 +53,9 @@ class Task(models.Model):
             models.Index(fields=["document", "status"], name="task_document_status_idx"),
             models.Index(fields=["status", "due_date"], name="task_status_due_idx"),
             models.Index(fields=["original_due_date"], name="task_original_due_idx"),
+            models.Index(
+                fields=["document", "status"], name="task_behind_idx", condition=models.Q(schedule_state="behind")
+            ),
         ]
 
     def __str__(self) -> str:

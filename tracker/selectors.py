@@ -331,6 +331,7 @@ class Rate:
     overdue: int
     on_time: int
     finished_with_date: int
+    behind: int = 0
 
     @property
     def completion(self) -> float:
@@ -362,6 +363,7 @@ def _rate_aggregates(prefix: str, today: datetime.date, on_time: Exists) -> dict
         "overdue": Count("pk", filter=Q(**{f"{p}status__in": OPEN, f"{p}due_date__lt": today})),
         "finished_with_date": Count("pk", filter=closed & Q(**{f"{p}due_date__isnull": False})),
         "on_time": Count("pk", filter=closed & Q(**{f"{p}due_date__isnull": False}) & Q(on_time)),
+        "behind": Count("pk", filter=Q(**{f"{p}status__in": OPEN, f"{p}schedule_state": "behind"})),
     }
 
 
@@ -382,6 +384,7 @@ def rates_by_agency(tasks: QuerySet[Task], *, today: datetime.date, limit: int =
             r["overdue"],
             r["on_time"],
             r["finished_with_date"],
+            r["behind"],
         )
         for r in rows
     ]
@@ -406,6 +409,7 @@ def rates_by_document(
             r["overdue"],
             r["on_time"],
             r["finished_with_date"],
+            r["behind"],
         )
         for r in rows
     ]
@@ -643,6 +647,29 @@ def group_progress(task: Task) -> list[GroupProgress]:
     return [
         GroupProgress(a.agency, a.role, [(m, latest.get(m.pk)) for m in by_group.get(a.agency_id, [])]) for a in groups
     ]
+
+
+@dataclass
+class BehindLine:
+    agency_id: int
+    agency: str
+    behind: int
+
+
+def board_behind(user, *, limit: int = 30) -> list[BehindLine]:
+    """序时进度滞后 by lead agency on the user's documents, most first (the daily sweep's state)."""
+    rows = (
+        Assignment.objects.filter(
+            role=Assignment.Role.LEAD,
+            task__schedule_state="behind",
+            task__status__in=OPEN,
+            task__document__in=coordinated_documents(user),
+        )
+        .values("agency_id", "agency__name")
+        .annotate(n=Count("task_id"))
+        .order_by("-n", "agency__name")[:limit]
+    )
+    return [BehindLine(r["agency_id"], r["agency__name"], r["n"]) for r in rows]
 
 
 def board_empty_groups(user, *, limit: int = 50) -> list[Agency]:

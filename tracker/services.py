@@ -34,6 +34,7 @@ from .models import (
     Task,
     TaskEvent,
 )
+from .progress import schedule
 from .roles import acting_agency, task_roles, user_agency_ids
 from .selectors import coordinated_documents, directory_jurisdictions
 from .signals import round_chased
@@ -265,6 +266,16 @@ def report_submit(
         ReportAttachment.objects.create(report=report, file=upload, name=upload.name[:255], size=upload.size)
     if round is not None:
         RoundEntry.objects.filter(round=round, task=locked, agency=agency).update(report=report)
+    if role == Actor.LEAD and percent is not None:
+        # The board's and the lists' 序时进度 follow the report now, not at the next daily sweep.
+        state = schedule(
+            start=timezone.localtime(locked.created_at).date(),
+            due=locked.due_date,
+            today=timezone.localdate(),
+            done=percent,
+            working_days=locked.document.working_days,
+        ).state
+        Task.objects.filter(pk=locked.pk).update(schedule_state=state)
     if role == Actor.LEAD:
         for answering in (agency, group):
             if answering is not None:

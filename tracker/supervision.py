@@ -139,6 +139,27 @@ def _behind_reasons(batch: list[dict], today: datetime.date) -> dict[tuple[int, 
     return {key: reason for key, reason in reasons.items() if key[1] in leads[key[0]]}
 
 
+def _state(t: dict, today: datetime.date) -> str:
+    return schedule(
+        start=timezone.localtime(t["created_at"]).date(),
+        due=t["due_date"],
+        today=today,
+        done=t["percent"],
+        working_days=t["document__working_days"],
+    ).state
+
+
+def _schedule_states_store(batch: list[dict], today: datetime.date) -> None:
+    """The day's 序时进度 of each open task onto its row: one UPDATE per state that changed."""
+    changed: dict[str, list[int]] = defaultdict(list)
+    for t in batch:
+        state = _state(t, today)
+        if state != t["schedule_state"]:
+            changed[state].append(t["pk"])
+    for state, ids in changed.items():
+        Task.objects.filter(pk__in=ids).update(schedule_state=state)
+
+
 def _open_tasks(batch_size: int) -> Iterator[list[dict]]:
     """Open tasks with a due date, in batches, keyset on id (the walk is daily, not per sweep)."""
     from .selectors import latest_percent
@@ -156,6 +177,7 @@ def _open_tasks(batch_size: int) -> Iterator[list[dict]]:
             "document__jurisdiction_id",
             "document__schedule_warnings",
             "document__working_days",
+            "schedule_state",
         )
     )
     last = 0
@@ -196,6 +218,7 @@ def notices_issue(
     rungs_by_place: dict[int, list[SupervisionLevel]] = {}
     issued = 0
     for batch in _open_tasks(batch_size):
+        _schedule_states_store(batch, today)
         issued += _issue_batch(batch, today=today, levels=levels, rungs_by_place=rungs_by_place, on_issued=on_issued)
     if run is not None:
         # The assessment is a daily matter too: its snapshots are refreshed on the day's claim.

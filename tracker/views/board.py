@@ -18,6 +18,7 @@ from tracker.forms import NudgeForm, RoundOpenForm
 from tracker.models import ReportingRound, SupervisionLevel
 from tracker.selectors import (
     BOARD_LIMIT,
+    board_behind,
     board_duty_gaps,
     board_empty_groups,
     board_notices,
@@ -55,6 +56,7 @@ def board(request: HttpRequest) -> HttpResponse:
             "notice_summary": [(c, label, notice_counts.get(c, 0)) for c, label in SupervisionLevel.Colour.choices],
             "duty_gaps": board_duty_gaps(request.user),
             "empty_groups": board_empty_groups(request.user),
+            "behind": board_behind(request.user),
             "yellow": yellow,
             "red": red,
             "nudge_form": NudgeForm(),
