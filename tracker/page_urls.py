@@ -24,6 +24,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(next_page=reverse_lazy("pages:login")), name="logout"),
     # Staff
     path("tasks/", tasks.my_tasks_page, name="my-tasks"),
+    path("tasks/new/", tasks.task_new, name="task-new"),
     path("tasks/<int:pk>/", tasks.task_page, name="task"),
     path("tasks/<int:pk>/report/", tasks.task_report, name="task-report"),
     path("tasks/<int:pk>/receive/", tasks.task_receive, name="task-receive"),

@@ -604,6 +604,36 @@ def task_create_by_hand(
     return task
 
 
+# The standing register of a coordinating agency's tasks that no document holds.
+REGISTER_HASH = "register:"
+
+
+def hand_register(*, agency: Agency) -> PolicyDocument:
+    """The agency's 交办事项: a document of its own, made on first use, that holds the tasks it
+    hands over outside any imported plan (meeting decisions, leaders' instructions, sub-tasks)."""
+    register, _created = PolicyDocument.objects.get_or_create(
+        source_hash=f"{REGISTER_HASH}{agency.pk}",
+        defaults={
+            "title": _("%(agency)s交办事项") % {"agency": agency.name},
+            "issuer": agency.name,
+            "jurisdiction_id": agency.jurisdiction_id,
+            "coordinator": agency,
+            "source_name": "",
+            "raw_text": "",
+        },
+    )
+    return register
+
+
+@transaction.atomic
+def task_create_outside(*, user, **fields) -> Task:
+    """A hand-made task outside any imported document: it goes into the register of the user's
+    coordinating agency, with the same workflow as every other task."""
+    if user.role != user.Role.COORDINATOR or user.agency_id is None:
+        raise PermissionDenied(_("您无权执行此操作"))
+    return task_create_by_hand(document=hand_register(agency=user.agency), user=user, **fields)
+
+
 @transaction.atomic
 def document_cadence_set(*, document: PolicyDocument, user, every: str, due_day: int | None) -> PolicyDocument:
     """The document's recurring rounds: every month, quarter or half year (or none), due on a day."""

@@ -1,7 +1,7 @@
 """我的任务 and the task page with its action forms."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -16,6 +16,7 @@ from tracker import services
 from tracker.forms import (
     CommentForm,
     DueDateForm,
+    HandTaskForm,
     NudgeForm,
     ReassignForm,
     ReportForm,
@@ -40,7 +41,7 @@ from tracker.selectors import (
 )
 from tracker.workflow import OPEN, TRANSITIONS, Actor, allowed
 
-from .common import htmx, page, page_login_required, safe_next, see_other
+from .common import coordinator_required, htmx, page, page_login_required, safe_next, see_other
 
 
 @page_login_required
@@ -385,3 +386,26 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
     except FileNotFoundError as exc:
         raise Http404 from exc
     return FileResponse(handle, as_attachment=True, filename=attachment.name)
+
+
+@coordinator_required
+def task_new(request: HttpRequest) -> HttpResponse:
+    """A task outside any document (交办事项 of the coordinator's agency)."""
+    agency = request.user.agency
+    if agency is None:
+        raise PermissionDenied
+    form = HandTaskForm(request.POST or None, jurisdiction_id=agency.jurisdiction_id)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                task = services.task_create_outside(user=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                form.add_error(None, exc.messages)
+            else:
+                messages.success(
+                    request, _("已交办:%(ref)s %(title)s") % {"ref": task.measure.ref, "title": task.measure.title}
+                )
+                return see_other("pages:task", pk=task.pk)
+        status = 400
+    return page(request, "tracker/task_new.html", {"form": form, "agency": agency}, status=status)
