@@ -492,6 +492,19 @@ def round_chase_record(*, round: ReportingRound, user: User, comment: str, at, o
     return _record(rows, now=timezone.now(), on_recorded=on_recorded)
 
 
+def document_instruction_record(*, instruction, task_ids: list[int], on_recorded: OnRecorded | None) -> int:
+    """A leader's instruction on a document reaches, once each, the staff of every agency with open
+    work in it; the key holds the instruction's id."""
+    author = instruction.author
+    actor = (author.agency.name if author.agency_id else author.get_username()) if author else ""
+    data = {"comment": instruction.text, "actor": actor, "document": str(instruction.document)}
+    staff = selectors.task_staff(task_ids)
+    recipients = sorted({u for users in staff.values() for u in users} - {instruction.author_id})
+    period = f"instruction:{instruction.pk}"
+    rows = [Row(u, K.INSTRUCTION, f"document:{instruction.document_id}", period, data=data) for u in recipients]
+    return _record(rows, now=timezone.now(), on_recorded=on_recorded)
+
+
 # --- digests ---------------------------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from tracker.models import ReportingRound, TaskEvent
-from tracker.signals import round_chased
+from tracker.signals import document_instructed, round_chased
 
 
 @receiver(post_save, sender=TaskEvent, dispatch_uid="notifications.task_event")
@@ -47,3 +47,10 @@ def round_was_chased(sender, round: ReportingRound, user, comment: str, at, **kw
     from . import services, tasks
 
     services.round_chase_record(round=round, user=user, comment=comment, at=at, on_recorded=tasks.enqueue_sends)
+
+
+@receiver(document_instructed, dispatch_uid="notifications.document_instructed")
+def document_was_instructed(sender, instruction, task_ids: list[int], **kwargs) -> None:
+    from . import services, tasks
+
+    services.document_instruction_record(instruction=instruction, task_ids=task_ids, on_recorded=tasks.enqueue_sends)

@@ -530,3 +530,26 @@ class BulletinTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class DocumentInstruction(models.Model):
+    """领导批示 on a whole document: on the timeline of each of its open tasks, told once to the staff
+    of every agency with open work in it."""
+
+    document = models.ForeignKey(
+        PolicyDocument, verbose_name=_("政策文件"), on_delete=models.CASCADE, related_name="instructions"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("批示人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    text = models.TextField(_("批示内容"))
+    created_at = models.DateTimeField(_("批示时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("文件批示")
+        verbose_name_plural = _("文件批示")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["document", "-created_at"], name="document_instruction_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.document_id} · {self.created_at:%Y-%m-%d}"

@@ -42,6 +42,7 @@ urlpatterns = [
     path("documents/<int:pk>/cadence/", documents.document_cadence, name="document-cadence"),
     path("documents/<int:pk>/supervision/", documents.document_supervision, name="document-supervision"),
     path("documents/<int:pk>/tasks/new/", documents.document_hand_task, name="document-hand-task"),
+    path("documents/<int:pk>/instruct/", documents.document_instruct, name="document-instruct"),
     # Coordinators
     path("board/", board.board, name="board"),
     path("rounds/", board.rounds, name="rounds"),

@@ -28,7 +28,7 @@ from .models import (
     TaskEvent,
 )
 from .querysets import leader_jurisdiction
-from .roles import document_access, user_agency_ids
+from .roles import document_access, oversees, user_agency_ids
 from .workflow import FINISHED, OPEN
 
 S = Task.Status
@@ -104,6 +104,15 @@ def directory_jurisdictions(user) -> QuerySet[Jurisdiction]:
     if user.role == user.Role.COORDINATOR and user.agency_id:
         condition |= Q(agencies__pk=user.agency_id)
     return Jurisdiction.objects.filter(condition).distinct()
+
+
+def can_instruct_document(user, document: PolicyDocument) -> bool:
+    """A leader of the document: granted it as leader, or a leader of its jurisdiction."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser or document_access(user).get(document.pk) == DocumentAccess.Role.LEADER:
+        return True
+    return oversees(user, document)
 
 
 def ranking_jurisdictions(user) -> QuerySet[Jurisdiction]:

@@ -25,6 +25,7 @@ from .events import event_record
 from .models import (
     Assignment,
     BulletinTemplate,
+    DocumentInstruction,
     ProgressReport,
     ReportAttachment,
     ReportedValue,
@@ -36,8 +37,8 @@ from .models import (
 )
 from .progress import schedule
 from .roles import acting_agency, task_roles, user_agency_ids
-from .selectors import coordinated_documents, directory_jurisdictions
-from .signals import round_chased
+from .selectors import can_instruct_document, coordinated_documents, directory_jurisdictions
+from .signals import document_instructed, round_chased
 from .workflow import OPEN, TRANSITIONS, Actor
 
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
@@ -369,6 +370,32 @@ def task_instruct(*, task: Task, user, text: str) -> TaskEvent:
     if not text.strip():
         raise ValidationError(_("批示内容不能为空"))
     return event_record(task=task, kind=TaskEvent.Kind.INSTRUCTION, actor=user, comment=text.strip())
+
+
+@transaction.atomic
+def document_instruct(*, document: PolicyDocument, user, text: str) -> DocumentInstruction:
+    """领导批示 on a document: a leader of it (granted, or of its jurisdiction) writes it once; it stands
+    on the timeline of every open task and reaches the agencies with open work in it."""
+    if not can_instruct_document(user, document):
+        raise PermissionDenied(_("您无权执行此操作"))
+    text = text.strip()
+    if not text:
+        raise ValidationError(_("批示内容不能为空"))
+    instruction = DocumentInstruction.objects.create(document=document, author=user, text=text)
+    task_ids = list(Task.objects.filter(document=document, status__in=OPEN).values_list("pk", flat=True))
+    # In bulk, without a signal per event: the agencies hear of it once, not once per task.
+    TaskEvent.objects.bulk_create(
+        TaskEvent(
+            task_id=task_id,
+            kind=TaskEvent.Kind.INSTRUCTION,
+            actor=user,
+            comment=text,
+            data={"document_instruction": instruction.pk},
+        )
+        for task_id in task_ids
+    )
+    document_instructed.send(sender=DocumentInstruction, instruction=instruction, task_ids=task_ids)
+    return instruction
 
 
 @transaction.atomic

@@ -6,3 +6,6 @@ from django.dispatch import Signal
 # A coordinator chased a round's non-filers (round, user, comment, at): sent inside the chase's
 # transaction, so what listeners record commits with it.
 round_chased = Signal()
+
+# A leader instructed a whole document (instruction, task_ids): sent inside its transaction.
+document_instructed = Signal()

@@ -8,7 +8,16 @@ from rest_framework import serializers
 
 from agencies.models import Agency
 from measures.models import MeasureTarget, PolicyDocument
-from tracker.models import Assignment, ProgressReport, ReportingRound, RoundEntry, SupervisionNotice, Task, TaskEvent
+from tracker.models import (
+    Assignment,
+    DocumentInstruction,
+    ProgressReport,
+    ReportingRound,
+    RoundEntry,
+    SupervisionNotice,
+    Task,
+    TaskEvent,
+)
 from tracker.workflow import OPEN, TRANSITIONS
 
 
@@ -326,3 +335,11 @@ class AgencyScoreSerializer(serializers.Serializer):
     score = serializers.DecimalField(max_digits=5, decimal_places=1)
     listed = serializers.CharField()
     figures = serializers.JSONField()
+
+
+class DocumentInstructionSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.get_username", default=None)
+
+    class Meta:
+        model = DocumentInstruction
+        fields = ["id", "document", "author", "text", "created_at"]

@@ -294,6 +294,23 @@ class DocumentViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return visible_documents(self.request.user).select_related("coordinator", "jurisdiction").order_by("-id")
 
+    @extend_schema(request=s.CommentSerializer, responses={201: s.DocumentInstructionSerializer})
+    @action(detail=True, methods=["post"])
+    def instructions(self, request, pk=None):
+        """领导批示 on the whole document: on every open task's timeline, told once to each agency."""
+        document = self.get_object()
+        body = s.CommentSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            instruction = services.document_instruct(
+                document=document, user=request.user, text=body.validated_data["text"]
+            )
+        except DjangoPermissionDenied as exc:
+            raise exceptions.PermissionDenied(str(exc)) from exc
+        except DjangoValidationError as exc:
+            raise exceptions.ValidationError(exc.messages) from exc
+        return Response(s.DocumentInstructionSerializer(instruction).data, status=status.HTTP_201_CREATED)
+
 
 class RoundViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     queryset = ReportingRound.objects.none()

@@ -14,7 +14,7 @@ from measures.services import document_gold
 from tracker import services
 from tracker.forms import HandTaskForm
 from tracker.models import Task
-from tracker.selectors import coordinated_documents, task_list, visible_documents
+from tracker.selectors import can_instruct_document, coordinated_documents, task_list, visible_documents
 from tracker.workflow import OPEN
 
 from .common import json_download, page, page_login_required, see_other
@@ -59,8 +59,23 @@ def document_page(request: HttpRequest, pk: int) -> HttpResponse:
             "rounds": document.rounds.order_by("-opened_at")[:20] if coordinating else [],
             "every_choices": PolicyDocument.Every.choices,
             "hand_form": HandTaskForm(jurisdiction_id=document.jurisdiction_id) if coordinating else None,
+            "can_instruct": can_instruct_document(request.user, document),
+            "instructions": document.instructions.select_related("author")[:20],
         },
     )
+
+
+@require_POST
+@page_login_required
+def document_instruct(request: HttpRequest, pk: int) -> HttpResponse:
+    document = get_object_or_404(visible_documents(request.user).defer("raw_text"), pk=pk)
+    try:
+        services.document_instruct(document=document, user=request.user, text=request.POST.get("text", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("批示已下达各责任单位"))
+    return see_other("pages:document", pk=pk)
 
 
 @page_login_required
