@@ -7,7 +7,8 @@ and each chunk costs the same two queries whatever its size."""
 import datetime
 from typing import BinaryIO
 
-from django.db.models import Case, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value, When
+from django.db.models import Case, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
@@ -62,19 +63,31 @@ _TITLE, _HEADER, _TEXT, _CENTRED, _DATE, _OVERDUE = (
 _FONT_NAME = "宋体"
 
 
-def ledger_queryset(tasks: QuerySet[Task]) -> QuerySet[Task]:
+def ledger_queryset(tasks: QuerySet[Task], *, as_of: datetime.date | None = None) -> QuerySet[Task]:
     """Everything a ledger row shows, in a fixed number of queries: the measure and document joined,
     the agencies prefetched (lead first), the newest lead report annotated. Applying it twice is
     harmless: callers that prepare the queryset (the API does) still pass it to ledger_write, which
-    prepares whatever it gets, and Django refuses a second Prefetch to the same attribute."""
+    prepares whatever it gets, and Django refuses a second Prefetch to the same attribute.
+
+    `as_of` a past day: each task's status and due date as its history had them at the end of that
+    day, the newest report filed by then, and only the tasks that existed then (agencies are today's)."""
     if "ledger_report" in tasks.query.annotations:
         return tasks
-    latest_report = (
-        ProgressReport.objects.filter(task=OuterRef("pk"), kind=ProgressReport.Kind.REPORT, returned_at__isnull=True)
-        # id breaks ties between reports filed within the same clock tick.
-        .order_by("-created_at", "-id")
-        .values("text")[:1]
-    )
+    reports = ProgressReport.objects.filter(task=OuterRef("pk"), kind=ProgressReport.Kind.REPORT)
+    if as_of is None:
+        reports = reports.filter(returned_at__isnull=True)
+        tasks = tasks.annotate(ledger_status=F("status"), ledger_due=F("due_date"))
+    else:
+        end = timezone.make_aware(datetime.datetime.combine(as_of + datetime.timedelta(days=1), datetime.time()))
+        reports = reports.filter(Q(returned_at__isnull=True) | Q(returned_at__gte=end), created_at__lt=end)
+        history = Task.history.model.objects.filter(id=OuterRef("pk"), history_date__lt=end).order_by(
+            "-history_date", "-history_id"
+        )
+        tasks = tasks.annotate(
+            ledger_status=Subquery(history.values("status")[:1]), ledger_due=Subquery(history.values("due_date")[:1])
+        ).filter(ledger_status__isnull=False)
+    # id breaks ties between reports filed within the same clock tick.
+    latest_report = reports.order_by("-created_at", "-id").values("text")[:1]
     assignments = Assignment.objects.select_related("agency").order_by(
         Case(When(role=Assignment.Role.LEAD, then=Value(0)), default=Value(1), output_field=IntegerField()),
         "position",
@@ -90,9 +103,16 @@ def ledger_queryset(tasks: QuerySet[Task]) -> QuerySet[Task]:
     )
 
 
-def ledger_write(tasks: QuerySet[Task], stream: BinaryIO, *, today: datetime.date, title: str | None = None) -> None:
+def ledger_write(
+    tasks: QuerySet[Task],
+    stream: BinaryIO,
+    *,
+    today: datetime.date,
+    title: str | None = None,
+    as_of: datetime.date | None = None,
+) -> None:
     """Write the ledger of `tasks` (in their queryset order) as .xlsx to `stream`. Overdue days count
-    up to `today`; `title`, if given, heads the sheet in a merged row."""
+    up to `today`; `title`, if given, heads the sheet in a merged row; `as_of`: see ledger_queryset."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=gettext("台账"))
     header_row = 2 if title else 1
@@ -117,7 +137,7 @@ def ledger_write(tasks: QuerySet[Task], stream: BinaryIO, *, today: datetime.dat
     # Resolved once in the active language rather than once per row.
     labels = {status: str(label) for status, label in Task.Status.choices}
     no_due_date = str(NO_DUE_DATE)
-    for number, task in enumerate(ledger_queryset(tasks).iterator(chunk_size=_CHUNK_SIZE), start=1):
+    for number, task in enumerate(ledger_queryset(tasks, as_of=as_of).iterator(chunk_size=_CHUNK_SIZE), start=1):
         sheet.append(_row(sheet, number, task, today, labels, no_due_date))
     workbook.save(stream)
 
@@ -167,15 +187,16 @@ def _row(
     leads = [a.agency.name for a in task.ledger_assignments if a.role == Assignment.Role.LEAD]
     supports = [a.agency.name for a in task.ledger_assignments if a.role == Assignment.Role.SUPPORT]
     # Derived like TaskQuerySet.overdue: open work only, and never for work without a deadline.
-    overdue = (today - task.due_date).days if task.status in OPEN and task.due_date and task.due_date < today else None
+    status, due = task.ledger_status, task.ledger_due
+    overdue = (today - due).days if status in OPEN and due and due < today else None
     return [
         _cell(sheet, number, _CENTRED),
         _cell(sheet, content, _TEXT),
         _cell(sheet, _NAME_SEPARATOR.join(leads), _TEXT),
         _cell(sheet, _NAME_SEPARATOR.join(supports), _TEXT),
-        _cell(sheet, task.due_date, _DATE) if task.due_date else _cell(sheet, no_due_date, _CENTRED),
+        _cell(sheet, due, _DATE) if due else _cell(sheet, no_due_date, _CENTRED),
         _cell(sheet, task.ledger_report or "", _TEXT),
-        _cell(sheet, labels[task.status], _CENTRED),
+        _cell(sheet, labels[status], _CENTRED),
         _cell(sheet, overdue, _OVERDUE if overdue else _CENTRED),
     ]
 

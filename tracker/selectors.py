@@ -264,23 +264,35 @@ class OverdueRow:
     level: str
 
 
-def board_overdue(user, *, today: datetime.date, limit: int = BOARD_LIMIT) -> tuple[list[OverdueGroup], int]:
+def board_overdue(
+    user, *, today: datetime.date, limit: int = BOARD_LIMIT, as_of: bool = False
+) -> tuple[list[OverdueGroup], int]:
     """Overdue tasks of the documents the user coordinates, grouped by lead agency, most overdue
-    first within each agency. Returns (groups, total overdue) — the groups hold at most `limit` rows."""
-    overdue = Task.objects.visible_to(user).filter(document__in=coordinated_documents(user)).overdue(on=today)
-    total = overdue.count()
+    first within each agency. Returns (groups, total overdue) — the groups hold at most `limit` rows.
+    `as_of`: what was overdue at the end of `today` by the tasks' history (agencies are today's)."""
+    mine = Task.objects.visible_to(user).filter(document__in=coordinated_documents(user))
+    due_then: dict[int, datetime.date] = {}
+    if as_of:
+        then = tasks_as_of(mine, today).filter(status__in=OPEN, due_date__lt=today)
+        total, overdue = then.count(), then.values("id")
+    else:
+        overdue = mine.overdue(on=today)
+        total = overdue.count()
     leads = (
         Assignment.objects.filter(role=Assignment.Role.LEAD, task__in=overdue)
         .select_related("agency", "task__measure", "task__document")
         .defer("task__document__raw_text", "task__measure__text")
         .order_by("agency__name", "agency_id", "task__due_date", "task_id")[:limit]
     )
+    if as_of:
+        leads = list(leads)
+        due_then = dict(then.filter(id__in=[a.task_id for a in leads]).values_list("id", "due_date"))
     groups = []
     for _agency_id, rows in groupby(leads, key=lambda a: a.agency_id):
         rows = list(rows)
         items = []
         for a in rows:
-            days = (today - a.task.due_date).days
+            days = (today - due_then.get(a.task_id, a.task.due_date)).days
             items.append(OverdueRow(a.task, days, escalation_level(days)))
         groups.append(OverdueGroup(rows[0].agency, items))
     groups.sort(key=lambda g: (-max(r.days for r in g.rows), g.agency.name))

@@ -151,31 +151,6 @@ def test_period_keys():
         recurring.period_from_key("2026-13")
 
 
-def test_the_dashboard_as_it_stood_on_a_past_day(world, client):
-    """Closed on the 10th: on the 5th the dashboard still showed it open and overdue."""
-    from django.urls import reverse
-
-    from tracker import services
-
-    with time_machine.travel(_at("2026-03-01"), tick=False):
-        task = Task.objects.get(pk=world.task.pk)
-        services.task_set_due_date(
-            task=task, user=world.coordinator, expected_version=None, due_date=datetime.date(2026, 3, 3)
-        )
-    with time_machine.travel(_at("2026-03-10"), tick=False):
-        Task.objects.filter(pk=task.pk).update(status=Task.Status.CLOSURE_REQUESTED)
-        task.refresh_from_db()
-        services.task_transition(task=task, user=world.coordinator, action="accept_closure", expected_version=None)
-    with time_machine.travel(_at("2026-03-20"), tick=False):
-        client.force_login(world.coordinator)
-        live = client.get(reverse("pages:dashboard")).context["totals"]
-        past = client.get(reverse("pages:dashboard"), {"as_of": "2026-03-05"})
-    assert live["closed"] == 1
-    assert past.context["as_of"] == datetime.date(2026, 3, 5)
-    assert past.context["totals"]["closed"] == 0 and past.context["totals"]["overdue"] == 1
-    assert past.context["by_agency"] == []
-
-
 def test_work_overdue_from_an_earlier_period_stays_a_miss(march):
     document, *_ = march
     april = recurring.period_from_key("2026-04")

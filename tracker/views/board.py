@@ -32,13 +32,14 @@ from tracker.selectors import (
     rounds_for,
 )
 
-from .common import coordinator_required, overview_required, page, see_other
+from .common import coordinator_required, overview_required, page, past_day, see_other
 
 
 @coordinator_required
 def board(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    groups, total = board_overdue(request.user, today=today)
+    as_of = past_day(request, today)
+    groups, total = board_overdue(request.user, today=as_of or today, as_of=as_of is not None)
     yellow, red = escalation_thresholds()
     notices, notice_counts = board_notices(request.user)
     return page(
@@ -61,6 +62,7 @@ def board(request: HttpRequest) -> HttpResponse:
             "red": red,
             "nudge_form": NudgeForm(),
             "today": today,
+            "as_of": as_of,
         },
     )
 

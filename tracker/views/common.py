@@ -1,5 +1,6 @@
 """What every page view shares: sign-in, role gates, htmx detection, the page context, downloads."""
 
+import datetime
 import json
 from collections.abc import Callable
 from functools import wraps
@@ -60,6 +61,15 @@ def page(request: HttpRequest, template: str, context: dict | None = None, *, st
         "staff": bool(getattr(user, "agency_id", None)),
     }
     return render(request, template, {"nav": nav, **(context or {})}, status=status)
+
+
+def past_day(request: HttpRequest, today: datetime.date) -> datetime.date | None:
+    """A past day asked for with ?as_of=YYYY-MM-DD; today or later, or nonsense, is the live view."""
+    try:
+        day = datetime.date.fromisoformat(request.GET.get("as_of", ""))
+    except ValueError:
+        return None
+    return day if day < today else None
 
 
 def safe_next(request: HttpRequest, fallback: str) -> str:

@@ -1,6 +1,5 @@
 """The leaders' and coordinators' dashboard, and the ledger (台账) export of the same filters."""
 
-import datetime
 import tempfile
 
 from django.http import FileResponse, HttpRequest, HttpResponse
@@ -13,7 +12,7 @@ from tracker.ledger import ledger_filename, ledger_write
 from tracker.models import Task
 from tracker.selectors import rates_by_agency, rates_by_document, tasks_as_of, totals, trend_by_month
 
-from .common import overview_required, page
+from .common import overview_required, page, past_day
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The ledger is built in a temporary file that spills to disk past this size, then streamed out
@@ -29,20 +28,11 @@ def _filtered(request: HttpRequest) -> tuple[TaskPageFilter, object]:
     return filters, (filters.qs if filters.is_bound else tasks)
 
 
-def _as_of(request: HttpRequest, today) -> datetime.date | None:
-    """A past day asked for with ?as_of=YYYY-MM-DD; today or later, or nonsense, is the live view."""
-    try:
-        day = datetime.date.fromisoformat(request.GET.get("as_of", ""))
-    except ValueError:
-        return None
-    return day if day < today else None
-
-
 @overview_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     filters, tasks = _filtered(request)
-    as_of = _as_of(request, today)
+    as_of = past_day(request, today)
     if as_of is None:
         figures, by_agency = tasks, rates_by_agency(tasks, today=today)
         by_document = rates_by_document(tasks, today=today)
@@ -100,7 +90,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def ledger_export(request: HttpRequest) -> FileResponse:
     today = timezone.localdate()
     _filters, tasks = _filtered(request)
+    as_of = past_day(request, today)
+    title = _("政策措施落实台账")
+    if as_of is not None:
+        today, title = as_of, _("政策措施落实台账(截至 %(d)s)") % {"d": as_of.isoformat()}
     spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115 - FileResponse closes it
-    ledger_write(tasks.order_by("document_id", "measure__order"), spool, today=today, title=_("政策措施落实台账"))
+    ledger_write(tasks.order_by("document_id", "measure__order"), spool, today=today, title=title, as_of=as_of)
     spool.seek(0)
     return FileResponse(spool, as_attachment=True, filename=ledger_filename(today), content_type=XLSX)
