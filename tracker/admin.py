@@ -9,6 +9,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from . import services
 from .models import (
     Assignment,
+    AuditEntry,
     DocumentAccess,
     ProgressReport,
     ReportingRound,
@@ -172,4 +173,24 @@ class SupervisionNoticeAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """Sign-ins, refused sign-ins, lockouts and refused requests: evidence, so read-only."""
+
+    list_display = ["created_at", "kind", "username", "user", "ip_address", "method", "path"]
+    list_filter = ["kind", "created_at"]
+    search_fields = ["username", "ip_address", "path"]
+    list_select_related = ["user"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False
