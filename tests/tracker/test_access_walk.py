@@ -33,6 +33,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
+from rest_framework.authtoken.models import Token
 
 from agencies.models import Agency, AgencyAlias, Jurisdiction, User
 from measures.models import ImportDraft, Measure, MeasureAgency, PolicyDocument
@@ -460,15 +461,17 @@ class Walk:
     offenders: list[str]
 
 
-def ask(client: Client, method: str, url: str, world: Foreign, *, api: bool):
-    """One request: a write carries the body naming the foreign world (JSON and If-Match for the
-    API, a form for the pages)."""
+def ask(client: Client, method: str, url: str, world: Foreign, *, api: bool, token: str | None):
+    """One request. The API is asked with the walker's token (as clients do; no session, no CSRF
+    question), the pages with the session. A write carries the body naming the foreign world: JSON
+    and If-Match for the API, a form for the pages."""
+    headers = {"HTTP_AUTHORIZATION": f"Token {token}"} if api and token else {}
     if method == "get":
-        return client.get(url)
+        return client.get(url, **headers)
     data = body(world)
     if api:
         return getattr(client, method)(
-            url, data=json.dumps(data), content_type="application/json", HTTP_IF_MATCH=world.task.etag
+            url, data=json.dumps(data), content_type="application/json", HTTP_IF_MATCH=world.task.etag, **headers
         )
     # Django's test client encodes only POST as a form by itself.
     return getattr(client, method)(url, data=urlencode(data, doseq=True), content_type=FORM)
@@ -479,9 +482,10 @@ def walk(world: Foreign, walkers: dict[str, User | None], routes: list[Route] | 
     requests, refusals, offenders = Counter(), Counter(), []
     statuses: dict[str, Counter] = {role: Counter() for role in walkers}
     for role, user in walkers.items():
-        client = Client()
+        client, api_client, token = Client(), Client(), None
         if user is not None:
             client.force_login(user)
+            token = Token.objects.get_or_create(user=user)[0].key
         marks = (MARK,) if role == SAME_DOCUMENT else (MARK, DOC_MARK)
         for route in routes:
             if route.name in PUBLIC:
@@ -492,7 +496,7 @@ def walk(world: Foreign, walkers: dict[str, User | None], routes: list[Route] | 
                 if method == "get" and route_model(route) in READS.get(role, ()):
                     names_object = False
                 asked = url if names_object or method != "get" else url + queries(world)
-                response = ask(client, method, asked, world, api=api)
+                response = ask(api_client if api else client, method, asked, world, api=api, token=token)
                 requests[role] += 1
                 if names_object:
                     statuses[role][response.status_code] += 1
@@ -554,5 +558,15 @@ def test_a_hole_is_caught(foreign, walkers, monkeypatch):
         task_views, "_visible_task", lambda request, pk: task_views.task_detail(Task.objects.all()).get(pk=pk)
     )
     routes = [r for r in all_routes() if r.name == "pages:task"]
+    result = walk(foreign, walkers, routes)
+    assert {line.split(":")[0] for line in result.offenders} == set(walkers) - {"anonymous"}
+
+
+def test_a_hole_in_the_api_is_caught(foreign, walkers, monkeypatch):
+    """The same for the API: the task endpoints unscoped, every signed-in walker reads the task."""
+    from tracker.api.views import TaskViewSet
+
+    monkeypatch.setattr(TaskViewSet, "get_queryset", lambda self: Task.objects.all())
+    routes = [r for r in all_routes() if r.template in ("/api/tasks/{id}/", "/api/tasks/{id}/events/")]
     result = walk(foreign, walkers, routes)
     assert {line.split(":")[0] for line in result.offenders} == set(walkers) - {"anonymous"}
