@@ -6,7 +6,7 @@ from django.urls import path, reverse_lazy
 from agencies import views as agencies
 from measures import views as imports
 
-from .views import board, dashboard, documents, home, notices, tasks
+from .views import audit, board, dashboard, documents, home, notices, tasks
 
 app_name = "pages"
 
@@ -104,6 +104,8 @@ urlpatterns = [
     # Leaders and coordinators
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/ledger.xlsx", dashboard.ledger_export, name="ledger"),
+    # Superusers
+    path("audit/", audit.audit, name="audit"),
     # Directory
     path("agencies/", agencies.directory, name="agencies"),
     path("agencies/<int:pk>/aliases/", agencies.alias_create, name="alias-create"),

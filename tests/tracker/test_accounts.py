@@ -176,3 +176,25 @@ def test_an_oversized_form_body_is_refused(world, settings):
     answer = client.post(reverse("pages:task-comment", args=[world.task.pk]), {"text": "长" * 2000})
     assert answer.status_code == 400
     assert not world.task.events.filter(comment__startswith="长").exists()
+
+
+def test_the_audit_page_is_for_superusers(person, world):
+    Client().post(LOGIN, {"username": "zhang", "password": "guess"})
+    Client().post(LOGIN, {"username": "zhang", "password": PASSWORD})
+    coordinator = Client()
+    coordinator.force_login(world.coordinator)
+    assert coordinator.get(reverse("pages:audit")).status_code == 403
+    admin = Client()
+    admin.force_login(UserFactory(username="root", agency=None, is_superuser=True))
+    failed = admin.get(reverse("pages:audit"), {"kind": "login_failed"}).content.decode()
+    assert "登录失败" in failed and "zhang" in failed and "127.0.0.1" in failed
+    assert (
+        admin.get(reverse("pages:audit"), {"kind": "login_failed", "username": "nobody"})
+        .context["page_obj"]
+        .paginator.count
+        == 0
+    )
+    everything = admin.get(reverse("pages:audit")).context["page_obj"].paginator.count
+    # zhang's refused and accepted sign-ins, the coordinator's and the superuser's sign-ins (the test
+    # client's force_login signs in like the form), the coordinator's refused page.
+    assert everything == 5
