@@ -10,7 +10,7 @@ from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from measures.models import MeasureAgency
 from tracker import services as tracker_services
@@ -25,6 +25,7 @@ PAGE_SIZE = 50
 QUEUE_LIMIT = 100
 
 
+@require_safe
 @page_login_required
 def directory(request: HttpRequest) -> HttpResponse:
     agencies = Agency.objects.filter(is_active=True).select_related("jurisdiction")
@@ -126,6 +127,7 @@ def _queue(user):
     )
 
 
+@require_safe
 @coordinator_required
 def unknown_queue(request: HttpRequest) -> HttpResponse:
     rows = list(_queue(request.user)[:QUEUE_LIMIT])

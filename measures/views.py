@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from tracker import services as tracker_services
 from tracker.drafts import document_replace
@@ -41,6 +41,7 @@ PREVIEW_PAGE_SIZE = 100
 REVIEW = (MeasureAgency.Match.UNKNOWN, MeasureAgency.Match.FUZZY)
 
 
+@require_http_methods(["GET", "POST"])
 @coordinator_required
 def import_upload(request: HttpRequest) -> HttpResponse:
     form = ImportUploadForm(
@@ -205,6 +206,7 @@ def _preselected_coordinator(request: HttpRequest, preview: ImportPreview) -> in
     return None
 
 
+@require_safe
 @coordinator_required
 def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
     return _preview_page(request, _draft(request, pk))
@@ -293,6 +295,7 @@ def import_correct(request: HttpRequest, pk: int, order: int) -> HttpResponse:
     return see_other(reverse("pages:import-preview", args=[draft.pk]) + f"?page={request.POST.get('page', 1)}")
 
 
+@require_safe
 @coordinator_required
 def import_gold(request: HttpRequest, pk: int) -> HttpResponse:
     """The draft, corrections included, as the extraction contract's JSON: gold for the corpus."""

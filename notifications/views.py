@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from icalendar import Calendar, Event
 
 from agencies.models import Agency
@@ -26,6 +26,7 @@ from .models import Notification, Preference
 PAGE_SIZE = 30
 
 
+@require_safe
 @page_login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     page_obj = Paginator(selectors.inbox(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -33,6 +34,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     return page(request, "notifications/inbox.html", {"page": page_obj, "items": items})
 
 
+@require_safe
 @page_login_required
 def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
     """Open what a notification is about, marking it read on the way."""
@@ -100,6 +102,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     return page(request, "notifications/unsubscribe.html", {"token": token, "done": done, "person": user})
 
 
+@require_safe
 def calendar(request: HttpRequest, token: str) -> HttpResponse:
     agency_id = emails.agency_id_from_ics_token(token)
     if agency_id is None:

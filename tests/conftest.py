@@ -40,3 +40,10 @@ def eager_celery():
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _api_unthrottled(settings):
+    """The suite makes hundreds of API requests a minute from one address; the throttle itself is
+    tested in tests/tracker/test_accounts.py with low rates."""
+    settings.API_THROTTLE_RATES = {"anon": None, "user": None}

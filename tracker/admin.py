@@ -11,6 +11,7 @@ from .models import (
     AssessmentScore,
     AssessmentSnapshot,
     Assignment,
+    AuditEntry,
     DocumentAccess,
     ProgressReport,
     ReportingRound,
@@ -197,4 +198,24 @@ class AssessmentSnapshotAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """Sign-ins, refused sign-ins, lockouts and refused requests: evidence, so read-only."""
+
+    list_display = ["created_at", "kind", "username", "user", "ip_address", "method", "path"]
+    list_filter = ["kind", "created_at"]
+    search_fields = ["username", "ip_address", "path"]
+    list_select_related = ["user"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False

@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class TrackerConfig(AppConfig):
     name = "tracker"
     verbose_name = _("督办任务")
+
+    def ready(self) -> None:
+        from . import audit
+
+        audit.connect()

@@ -2,6 +2,7 @@
 page and the Excel workbook (tracker.bulletin.round_bulletin): a red-headed title, a 文号 line to
 fill in, the overall progress, who has not filed, what is overdue by agency, and next steps."""
 
+import re
 from typing import BinaryIO
 
 import docx
@@ -20,6 +21,13 @@ from .models import BulletinTemplate
 BODY_FONT = "仿宋_GB2312"
 TITLE_FONT = "方正小标宋简体"
 HEADING_FONT = "黑体"
+# Control characters (form feeds from PDF extraction in a measure's title, say) are not allowed in
+# Word's XML: python-docx refuses the whole run, and the download would fail.
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _text(value) -> str:
+    return _NOT_XML.sub("", str(value))
 
 
 def _font(run, name: str, size: float, *, bold: bool = False, color: RGBColor | None = None) -> None:
@@ -35,7 +43,7 @@ def _paragraph(document, text: str, *, font: str = BODY_FONT, size: float = 16, 
     paragraph = document.add_paragraph()
     if center:
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _font(paragraph.add_run(text), font, size, bold=bold)
+    _font(paragraph.add_run(_text(text)), font, size, bold=bold)
     return paragraph
 
 
@@ -44,11 +52,11 @@ def _table(document, header: list[str], rows: list[tuple]) -> None:
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     for cell, text in zip(table.rows[0].cells, header, strict=True):
-        _font(cell.paragraphs[0].add_run(str(text)), HEADING_FONT, 12)
+        _font(cell.paragraphs[0].add_run(_text(text)), HEADING_FONT, 12)
     for row in rows:
         cells = table.add_row().cells
         for cell, value in zip(cells, row, strict=True):
-            _font(cell.paragraphs[0].add_run(str(value)), BODY_FONT, 12)
+            _font(cell.paragraphs[0].add_run(_text(value)), BODY_FONT, 12)
 
 
 def bulletin_docx(bulletin: Bulletin, stream: BinaryIO) -> None:

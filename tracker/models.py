@@ -553,3 +553,42 @@ class DocumentInstruction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document_id} · {self.created_at:%Y-%m-%d}"
+class AuditEntry(models.Model):
+    """One sign-in, refused sign-in, lockout or refused request: who (or which name was tried), from
+    where, on which path. Written by tracker.audit, never edited."""
+
+    class Kind(models.TextChoices):
+        LOGIN = "login", _("登录")
+        LOGIN_FAILED = "login_failed", _("登录失败")
+        LOCKOUT = "lockout", _("账号锁定")
+        PERMISSION_DENIED = "permission_denied", _("拒绝访问")
+
+    kind = models.CharField(_("类型"), max_length=24, choices=Kind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("用户"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # The name typed at the sign-in form, kept even when no such user exists.
+    username = models.CharField(_("用户名"), max_length=150, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
+    method = models.CharField(_("请求方法"), max_length=8, blank=True)
+    path = models.CharField(_("路径"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("审计记录")
+        verbose_name_plural = _("审计记录")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["kind", "-created_at"], name="audit_kind_time_idx"),
+            models.Index(fields=["username", "-created_at"], name="audit_username_time_idx"),
+            models.Index(fields=["ip_address", "-created_at"], name="audit_ip_time_idx"),
+            models.Index(fields=["user", "-created_at"], name="audit_user_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.username} {self.created_at:%Y-%m-%d %H:%M:%S}"

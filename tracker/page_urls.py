@@ -6,7 +6,7 @@ from django.urls import path, reverse_lazy
 from agencies import views as agencies
 from measures import views as imports
 
-from .views import board, bulletin_templates, dashboard, documents, home, notices, ranking, tasks
+from .views import audit, board, bulletin_templates, dashboard, documents, home, notices, ranking, tasks
 
 app_name = "pages"
 
@@ -22,6 +22,48 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(next_page=reverse_lazy("pages:login")), name="logout"),
+    # Accounts: Django's views with our templates (accounts/, not registration/, whose names the
+    # admin's own templates take first). The reset mail goes through the normal email backend.
+    path(
+        "password/",
+        auth_views.PasswordChangeView.as_view(
+            template_name="accounts/password_change.html", success_url=reverse_lazy("pages:password-change-done")
+        ),
+        name="password-change",
+    ),
+    path(
+        "password/done/",
+        auth_views.PasswordChangeDoneView.as_view(template_name="accounts/password_change_done.html"),
+        name="password-change-done",
+    ),
+    path(
+        "password/reset/",
+        auth_views.PasswordResetView.as_view(
+            template_name="accounts/password_reset.html",
+            email_template_name="accounts/password_reset_email.txt",
+            subject_template_name="accounts/password_reset_subject.txt",
+            success_url=reverse_lazy("pages:password-reset-done"),
+        ),
+        name="password-reset",
+    ),
+    path(
+        "password/reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_done.html"),
+        name="password-reset-done",
+    ),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="accounts/password_reset_confirm.html",
+            success_url=reverse_lazy("pages:password-reset-complete"),
+        ),
+        name="password-reset-confirm",
+    ),
+    path(
+        "password/reset/complete/",
+        auth_views.PasswordResetCompleteView.as_view(template_name="accounts/password_reset_complete.html"),
+        name="password-reset-complete",
+    ),
     # Staff
     path("tasks/", tasks.my_tasks_page, name="my-tasks"),
     path("tasks/new/", tasks.task_new, name="task-new"),
@@ -71,6 +113,8 @@ urlpatterns = [
     path("ranking/ranking.xlsx", ranking.ranking_xlsx, name="ranking-xlsx"),
     path("ranking/refresh/", ranking.ranking_refresh, name="ranking-refresh"),
     path("ranking/agencies/<int:pk>/", ranking.agency_history_page, name="ranking-agency"),
+    # Superusers
+    path("audit/", audit.audit, name="audit"),
     # Directory
     path("agencies/", agencies.directory, name="agencies"),
     path("agencies/<int:pk>/aliases/", agencies.alias_create, name="alias-create"),

@@ -18,6 +18,7 @@ from measures.models import PolicyDocument
 
 from .models import (
     Assignment,
+    AuditEntry,
     DocumentAccess,
     ProgressReport,
     ReportedValue,
@@ -719,3 +720,13 @@ def board_duty_gaps(user, *, limit: int = 50) -> list[Agency]:
         .distinct()
         .order_by("name")[:limit]
     )
+
+
+def audit_entries(*, kind: str = "", username: str = "") -> QuerySet[AuditEntry]:
+    """The audit trail, newest first, for the superuser's page; each filter an index."""
+    entries = AuditEntry.objects.select_related("user").order_by("-created_at", "-id")
+    if kind in AuditEntry.Kind.values:
+        entries = entries.filter(kind=kind)
+    if username:
+        entries = entries.filter(username=username)
+    return entries

@@ -4,6 +4,7 @@ import datetime
 from collections.abc import Sequence
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
@@ -40,8 +41,6 @@ from .roles import acting_agency, task_roles, user_agency_ids
 from .selectors import can_instruct_document, coordinated_documents, directory_jurisdictions
 from .signals import document_instructed, round_chased
 from .workflow import OPEN, TRANSITIONS, Actor
-
-MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 
 
 class WorkflowError(Exception):
@@ -237,8 +236,11 @@ def report_submit(
     if unknown := set(values) - targets:
         raise ValidationError(_("量化目标不属于本任务:%(ids)s") % {"ids": sorted(unknown)})
     for upload in attachments:
-        if upload.size > MAX_ATTACHMENT_BYTES:
-            raise ValidationError(_("附件 %(name)s 超过 20 MB") % {"name": upload.name})
+        if upload.size > settings.ATTACHMENT_MAX_BYTES:
+            raise ValidationError(
+                _("附件 %(name)s 超过 %(limit)s MB")
+                % {"name": upload.name, "limit": f"{settings.ATTACHMENT_MAX_BYTES / (1024 * 1024):.3g}"}
+            )
     if round is None:
         open_rounds = list(ReportingRound.objects.filter(document_id=locked.document_id, closed_at__isnull=True)[:2])
         round = open_rounds[0] if len(open_rounds) == 1 else None

@@ -1,6 +1,7 @@
 """Settings read from the environment; the defaults run the one-command demo (SQLite, eager Celery,
 console email). Production sets DATABASE_URL, CELERY_BROKER_URL, SECRET_KEY and DEBUG=false."""
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -23,6 +24,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
+    "csp",
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
@@ -48,6 +51,11 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Records every 403 (pages and API) in the audit trail; after the view, so it sees the answer.
+    "tracker.audit.AuditMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 if not DEBUG:
@@ -64,6 +72,8 @@ WSGI_APPLICATION = "tracker.wsgi.application"
 AUTH_USER_MODEL = "agencies.User"
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username+IP before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -102,6 +112,63 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
 LOGIN_URL = "pages:login"
 LOGIN_REDIRECT_URL = "pages:home"
+
+# Accounts. A session lasts a working day and ends with the browser; a lost laptop is not signed in
+# for weeks.
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", default=True)
+# Password guessing (django-axes): this many failures for one username from one address lock that
+# pair for the cool-off; further attempts during it restart the cool-off. The right password is
+# refused while locked.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
+# tracker.AuditEntry keeps the sign-ins; axes' own success log would be a second copy.
+AXES_DISABLE_ACCESS_LOG = True
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60 * 24)
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Content security policy (django-csp): scripts and styles only from our own static files; no inline
+# script, no style attribute, no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Request size. Form fields and JSON bodies above this are refused (400); uploads above the second
+# figure are streamed to a temporary file instead of memory. Files themselves are limited below.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=2000)
+DATA_UPLOAD_MAX_NUMBER_FILES = env.int("DATA_UPLOAD_MAX_NUMBER_FILES", default=20)
+# One attachment of a progress report.
+ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=20 * 1024 * 1024)
+
+# Throttles count in this cache: locmem is per process, so a deployment with several server
+# processes sets CACHE_URL to Redis (redis://host:6379/1) for one count across them.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# API requests per client: anonymous by address, signed in (token or session) by user. Empty: off.
+API_THROTTLE_RATES = {
+    "anon": env.str("API_THROTTLE_ANON", default="60/minute") or None,
+    "user": env.str("API_THROTTLE_USER", default="1200/minute") or None,
+}
 
 # Uploaded and imported policy documents larger than this are refused before they are read.
 POLICY_MAX_BYTES = env.int("POLICY_MAX_BYTES", default=20 * 1024 * 1024)
@@ -193,6 +260,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # tracker.api.throttling reads API_THROTTLE_RATES at each request (DRF's own classes freeze the
+    # rates at import, which no setting override reaches).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "tracker.api.throttling.AnonThrottle",
+        "tracker.api.throttling.UserThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": API_THROTTLE_RATES,
 }
 
 SPECTACULAR_SETTINGS = {

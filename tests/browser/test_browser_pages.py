@@ -138,3 +138,36 @@ def test_directory_and_queue(page, live_server, demo, shot, sign_in):
     page.get_by_role("button", name="查找").click()
     expect(page.locator("table")).to_contain_text("市商务局")
     shot(page, "agencies")
+
+
+def test_no_page_breaks_the_content_security_policy(page, live_server, demo, sign_in):
+    """Every refusal by the CSP shows in the console; the main pages, the charts, the bulletin and
+    the API docs (Swagger UI) must load without one."""
+    from tracker.models import ReportingRound
+
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(f"{page.url}: {message.text}") if "Content Security Policy" in message.text else None
+        ),
+    )
+    round_ = ReportingRound.objects.get(document=demo.document)
+    sign_in(page, "coordinator")
+    for path in (
+        "/board/",
+        f"/tasks/{demo.requested_task.pk}/",
+        "/dashboard/",
+        f"/rounds/{round_.pk}/",
+        f"/rounds/{round_.pk}/bulletin/",
+        "/import/",
+        "/agencies/",
+        "/notifications/settings/",
+        "/api/docs/",
+    ):
+        page.goto(f"{live_server.url}{path}")
+        page.wait_for_load_state("networkidle")
+    expect(page.locator(".swagger-ui")).to_be_visible()
+    page.goto(f"{live_server.url}/dashboard/")
+    page.wait_for_function("() => window.Chart && Chart.getChart(document.getElementById('chart-trend'))")
+    assert refused == []

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from tracker import services
 from tracker.bulletin import bulletin_write, round_bulletin
@@ -35,6 +35,7 @@ from tracker.selectors import (
 from .common import coordinator_required, overview_required, page, past_day, see_other
 
 
+@require_safe
 @coordinator_required
 def board(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
@@ -67,6 +68,7 @@ def board(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_http_methods(["GET", "POST"])
 @coordinator_required
 def rounds(request: HttpRequest) -> HttpResponse:
     documents = coordinated_documents(request.user).defer("raw_text").order_by("-imported_at")
@@ -90,6 +92,7 @@ def rounds(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_safe
 @coordinator_required
 def round_page(request: HttpRequest, pk: int) -> HttpResponse:
     round_ = get_object_or_404(
@@ -153,6 +156,7 @@ def _overseen_round(request: HttpRequest, pk: int) -> ReportingRound:
     return get_object_or_404(rounds, pk=pk)
 
 
+@require_safe
 @overview_required
 def bulletin(request: HttpRequest, pk: int) -> HttpResponse:
     """通报 of a round, laid out to print."""
@@ -171,6 +175,7 @@ def _bulletin_file(request: HttpRequest, pk: int, write, extension: str, content
     return response
 
 
+@require_safe
 @overview_required
 def bulletin_docx_download(request: HttpRequest, pk: int) -> HttpResponse:
     """The bulletin as a Word document (通报), for the coordinators and the leaders of its document."""
@@ -179,6 +184,7 @@ def bulletin_docx_download(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@require_safe
 @overview_required
 def bulletin_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     return _bulletin_file(

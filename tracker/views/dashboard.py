@@ -5,6 +5,7 @@ import tempfile
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 
 from measures.models import PolicyDocument
 from tracker.forms import TaskPageFilter
@@ -28,6 +29,7 @@ def _filtered(request: HttpRequest) -> tuple[TaskPageFilter, object]:
     return filters, (filters.qs if filters.is_bound else tasks)
 
 
+@require_safe
 @overview_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
@@ -86,6 +88,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_safe
 @overview_required
 def ledger_export(request: HttpRequest) -> FileResponse:
     today = timezone.localdate()

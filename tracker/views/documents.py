@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from measures.models import MeasureAgency, PolicyDocument
 from measures.services import document_gold
@@ -23,6 +23,7 @@ from .common import json_download, page, page_login_required, see_other
 TASK_LIMIT = 500
 
 
+@require_safe
 @page_login_required
 def document_page(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
@@ -78,6 +79,7 @@ def document_instruct(request: HttpRequest, pk: int) -> HttpResponse:
     return see_other("pages:document", pk=pk)
 
 
+@require_safe
 @page_login_required
 def document_gold_download(request: HttpRequest, pk: int) -> HttpResponse:
     """The document's measures as the extraction contract's JSON, for its coordinators."""

@@ -2,12 +2,14 @@
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.views.decorators.http import require_safe
 
 from tracker.selectors import is_coordinator, is_leader
 
 from .common import page_login_required
 
 
+@require_safe
 @page_login_required
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user

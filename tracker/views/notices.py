@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_safe
 
 from agencies.models import Jurisdiction
 from tracker import services
@@ -19,6 +20,7 @@ from .common import coordinator_required, page, page_login_required, see_other
 PAGE_SIZE = 50
 
 
+@require_safe
 @page_login_required
 def notices(request: HttpRequest) -> HttpResponse:
     rows = notices_visible(request.user)
@@ -46,12 +48,14 @@ def notices(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_safe
 @page_login_required
 def notice_page(request: HttpRequest, pk: int) -> HttpResponse:
     notice = get_object_or_404(notices_visible(request.user).select_related("jurisdiction"), pk=pk)
     return page(request, "tracker/notice.html", {"notice": notice})
 
 
+@require_http_methods(["GET", "POST"])
 @coordinator_required
 def ladder_page(request: HttpRequest) -> HttpResponse:
     places = list(directory_jurisdictions(request.user).order_by("name"))

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from agencies.models import Agency
 from measures.models import PolicyDocument
@@ -44,6 +44,7 @@ from tracker.workflow import OPEN, TRANSITIONS, Actor, allowed
 from .common import coordinator_required, htmx, page, page_login_required, safe_next, see_other
 
 
+@require_safe
 @page_login_required
 def my_tasks_page(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -161,6 +162,7 @@ def _task_context(request: HttpRequest, task: Task, bound: dict | None = None) -
     }
 
 
+@require_safe
 @page_login_required
 def task_page(request: HttpRequest, pk: int) -> HttpResponse:
     task = _visible_task(request, pk)
@@ -375,6 +377,7 @@ def task_reassign(request: HttpRequest, pk: int) -> HttpResponse:
     return failed or _done(request, task, _("责任单位已调整"))
 
 
+@require_safe
 @page_login_required
 def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
     """Attachments are served only to those who may see their task (never from a public media URL)."""
