@@ -553,6 +553,8 @@ class DocumentInstruction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document_id} · {self.created_at:%Y-%m-%d}"
+
+
 class AuditEntry(models.Model):
     """One sign-in, refused sign-in, lockout or refused request: who (or which name was tried), from
     where, on which path. Written by tracker.audit, never edited."""
