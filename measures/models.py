@@ -82,7 +82,8 @@ class PolicyDocument(models.Model):
         """Many notices carry no title line of their own: name them the way a clerk would, by
         issuer, number and date; the file name only when the text says none of these."""
         if title:
-            return title
+            # The 文号 is how an office cites a document: shown with the title where there is one.
+            return f"{title}（{doc_number}）" if doc_number else title
         parts = [issuer, doc_number, issued.isoformat() if issued else ""]
         return " ".join(p for p in parts if p) or source_name
 

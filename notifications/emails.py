@@ -69,14 +69,17 @@ def user_id_from_token(token: str) -> int | None:
         return None
 
 
-def ics_token(agency_id: int) -> str:
-    """No expiry: calendar apps keep a subscription URL for years. Rotate SECRET_KEY to revoke."""
-    return signing.Signer(salt=ICS_SALT).sign(str(agency_id))
+def ics_token(user_id: int, version: int) -> str:
+    """The user's own link to their agency's feed. No expiry (calendar apps keep a subscription
+    for years); the user revokes it by resetting, which raises `version`."""
+    return signing.Signer(salt=ICS_SALT).sign(f"{user_id}.{version}")
 
 
-def agency_id_from_ics_token(token: str) -> int | None:
+def ics_token_parts(token: str) -> tuple[int, int] | None:
+    """(user id, version) of a well-signed token, else None."""
     try:
-        return int(signing.Signer(salt=ICS_SALT).unsign(token))
+        user_id, version = signing.Signer(salt=ICS_SALT).unsign(token).split(".")
+        return int(user_id), int(version)
     except (signing.BadSignature, ValueError):
         return None
 

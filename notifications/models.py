@@ -124,6 +124,8 @@ class Preference(models.Model):
     digest_weekday = models.PositiveSmallIntegerField(_("摘要发送日"), choices=Weekday.choices, default=Weekday.MONDAY)
     language = models.CharField(_("邮件语言"), max_length=8, choices=Language.choices, default=Language.ZH_HANS)
     email_reminders = models.BooleanField(_("接收提醒邮件"), default=True)
+    # Part of the user's calendar-feed link: raising it (the "reset" button) kills the old link.
+    ics_version = models.PositiveIntegerField(_("日历订阅链接版本"), default=0)
 
     class Meta:
         verbose_name = _("通知设置")

@@ -878,6 +878,15 @@ def preference_update(*, user: User, **values) -> Preference:
     return preference
 
 
+@transaction.atomic
+def ics_link_reset(*, user: User) -> Preference:
+    """A new calendar-feed link for the user; the old one answers 404 from now on."""
+    preference, _ = Preference.objects.select_for_update().get_or_create(user=user)
+    preference.ics_version += 1
+    preference.save(update_fields=["ics_version"])
+    return preference
+
+
 def unsubscribe(*, user: User) -> Preference:
     """The List-Unsubscribe action: no more email of any kind; the in-app list goes on."""
     return preference_update(user=user, digest_enabled=False, email_reminders=False)

@@ -11,4 +11,5 @@ urlpatterns = [
     path("settings/", views.preferences, name="settings"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("ics/<str:token>.ics", views.calendar, name="ics"),
+    path("settings/ics-reset/", views.ics_reset, name="ics-reset"),
 ]

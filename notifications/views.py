@@ -4,6 +4,7 @@ logging in), one-click unsubscribe, and the per-agency ICS feed."""
 import datetime
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
@@ -16,7 +17,6 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from icalendar import Calendar, Event
 
-from agencies.models import Agency
 from tracker.views.common import page, page_login_required
 
 from . import emails, schedule, selectors, services
@@ -78,14 +78,26 @@ def preferences(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         services.preference_update(user=user, **form.cleaned_data)
         saved = True
-    ics_url = (
-        emails.absolute(reverse("notifications:ics", args=[emails.ics_token(user.agency_id)])) if user.agency_id else ""
-    )
+    ics_url = ""
+    if user.agency_id:
+        ics_url = emails.absolute(
+            reverse("notifications:ics", args=[emails.ics_token(user.pk, preference.ics_version)])
+        )
     return page(
         request,
         "notifications/settings.html",
         {"form": form, "token": token, "saved": saved, "person": user, "ics_url": ics_url},
     )
+
+
+@require_POST
+def ics_reset(request: HttpRequest) -> HttpResponse:
+    user, token = _token_user(request)
+    if user is None:
+        return redirect_to_login(reverse("notifications:settings"))
+    services.ics_link_reset(user=user)
+    messages.success(request, _("已生成新的日历订阅链接,原链接已失效"))
+    return redirect(reverse("notifications:settings") + (f"?t={token}" if token else ""))
 
 
 @csrf_exempt  # RFC 8058 one-click unsubscribe is a POST from the mail client, without a session
@@ -104,10 +116,14 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_safe
 def calendar(request: HttpRequest, token: str) -> HttpResponse:
-    agency_id = emails.agency_id_from_ics_token(token)
-    if agency_id is None:
+    parts = emails.ics_token_parts(token)
+    if parts is None:
         raise Http404()
-    agency = get_object_or_404(Agency, pk=agency_id)
+    user = get_object_or_404(get_user_model().objects.select_related("agency"), pk=parts[0], is_active=True)
+    preference = Preference.objects.filter(user=user).first() or Preference.defaults(user)
+    if preference.ics_version != parts[1] or user.agency is None:
+        raise Http404()
+    agency = user.agency
     today = schedule.local_date(timezone.now())
     tasks, rounds = selectors.agency_calendar(agency.pk, today=today, limit=settings.NOTIFY_ICS_MAX_EVENTS)
     cal = Calendar()

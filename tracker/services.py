@@ -251,6 +251,9 @@ def report_submit(
         if round is None:
             raise WorkflowError(_("该调度轮次已关闭或不属于本文件"))
     agency = acting_agency(user, locked, role)
+    if agency is None:
+        # A superuser or a coordinator passes the permission check but reports for no agency.
+        raise PermissionDenied(_("只有任务的牵头或配合单位才能报送进展"))
     group = None
     if agency.kind == Agency.Kind.GROUP and user.agency_id and user.agency_id != agency.pk:
         # Each member of a group reports for itself: the report is the member's, the group's

@@ -155,4 +155,6 @@ def test_pathological_inputs_stay_fast():
     for text in cases:
         t0 = time.perf_counter()
         _check(text)
-        assert time.perf_counter() - t0 < 10, text[:20]
+        # A guard against catastrophic backtracking (quadratic on 200,000 characters takes hours), not
+        # a speed target: linear is about 5 s on a busy 2-core machine, so the bound is generous.
+        assert time.perf_counter() - t0 < 30, text[:20]

@@ -80,9 +80,23 @@ def test_ics_feed(world, client):
     round = ReportingRound.objects.create(document=world.task.document, title="第一季度调度", due_date=DUE)
     RoundEntry.objects.create(round=round, task=world.task, agency=world.lead_agency, role="lead")
     with time_machine.travel(datetime.datetime(2026, 3, 20, 9, tzinfo=SH)):
-        response = client.get(f"/notifications/ics/{emails.ics_token(world.lead_agency.pk)}.ics")
+        response = client.get(f"/notifications/ics/{emails.ics_token(world.lead.pk, 0)}.ics")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/calendar")
     cal = Calendar.from_ical(response.content)
     summaries = sorted(str(e["summary"]) for e in cal.walk("VEVENT"))
     assert summaries == ["【完成时限】一、1 建设跨境电商平台", "【调度报送截止】第一季度调度"]
     assert client.get("/notifications/ics/123:forged.ics").status_code == 404
+
+
+def test_the_calendar_link_is_shown_and_reset(world, client):
+    client.force_login(world.lead)
+    page = client.get("/notifications/settings/")
+    old = page.context["ics_url"]
+    path = old.split("://", 1)[-1].split("/", 1)[1]
+    assert client.get(f"/{path}").status_code == 200
+    reset = client.post("/notifications/settings/ics-reset/")
+    assert reset.status_code == 302
+    new = client.get("/notifications/settings/").context["ics_url"]
+    assert new != old
+    assert client.get(f"/{path}").status_code == 404
+    assert client.get("/" + new.split("://", 1)[-1].split("/", 1)[1]).status_code == 200

@@ -295,6 +295,7 @@ PK_MODELS = {
     "attachments": "attachment",
     "agencies": "agency",
     "notifications": "notification",
+    "ranking": "agency",  # an agency's assessment history
 }
 
 
@@ -351,7 +352,7 @@ def fill(route: Route, world: Foreign) -> list[str]:
                 # Signed links with a broken signature: the settings/unsubscribe token of the
                 # foreign lead, the ICS token of the foreign lead agency.
                 "token": [
-                    _tampered(emails.ics_token(world.lead_agency.pk))
+                    _tampered(emails.ics_token(world.lead.pk, 0))
                     if route.template.endswith(".ics")
                     else _tampered(emails.settings_token(world.lead.pk))
                 ],
@@ -425,8 +426,10 @@ def carries_mark(response, marks: tuple[str, ...] = (MARK, DOC_MARK)) -> bool:
     return any(m.encode() in content or json.dumps(m)[1:-1].encode() in content for m in marks)
 
 
-def fingerprint(world: Foreign) -> list:
-    """Everything of the foreign world a write could touch."""
+def fingerprint(world: Foreign, walkers: dict[str, User | None]) -> list:
+    """Everything of the foreign world a write could touch, but the walkers' own settings: those are
+    theirs to change (resetting one's calendar link writes one's own preference)."""
+    own = [u.pk for u in walkers.values() if u is not None]
     document, jurisdiction = world.document, world.jurisdiction
     tasks = Task.objects.filter(document=document)
     parts = [
@@ -446,7 +449,7 @@ def fingerprint(world: Foreign) -> list:
         AgencyAlias.objects.filter(jurisdiction=jurisdiction).values(),
         DocumentAccess.objects.filter(document=document).values(),
         Notification.objects.filter(recipient__agency__jurisdiction=jurisdiction).values(),
-        Preference.objects.filter(user__agency__jurisdiction=jurisdiction).values(),
+        Preference.objects.filter(user__agency__jurisdiction=jurisdiction).exclude(user__in=own).values(),
         User.objects.filter(agency__jurisdiction=jurisdiction).values("password", "email", "is_active", "role"),
     ]
     return [sorted(map(repr, p)) for p in parts]
@@ -510,9 +513,9 @@ def walk(world: Foreign, walkers: dict[str, User | None], routes: list[Route] | 
 
 
 def test_no_role_reaches_another_world(foreign, walkers):
-    before = fingerprint(foreign)
+    before = fingerprint(foreign, walkers)
     result = walk(foreign, walkers)
-    after = fingerprint(foreign)
+    after = fingerprint(foreign, walkers)
 
     named = [r for r in result.routes if PARAM.search(r.template)]
     print(

@@ -74,3 +74,18 @@ def test_form_style_value_keys_are_refused_not_dropped(world, target, lead):
     )
     assert response.status_code == 400 and "values" in response.json()
     assert not ProgressReport.objects.exists()
+
+
+def test_a_report_by_a_user_of_no_agency_is_refused_clearly(world, client):
+    """A superuser sees every task but reports for no agency: 403 with a reason, never a 500."""
+    from agencies.models import User
+
+    root = User.objects.create_superuser("root", "root@example.org", "x" * 12)
+    api = APIClient()
+    api.force_authenticate(root)
+    response = api.post(f"/api/tasks/{world.task.pk}/reports/", {"text": "进展"}, format="json")
+    assert response.status_code == 403 and "牵头或配合单位" in response.json()["detail"]
+    client.force_login(root)
+    page = client.post(f"/tasks/{world.task.pk}/report/", {"report-text": "进展"})
+    assert page.status_code in (400, 403)
+    assert not ProgressReport.objects.exists()

@@ -5,6 +5,8 @@ import datetime
 from django import template
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from tracker.progress import schedule
 from tracker.workflow import OPEN
@@ -42,10 +44,25 @@ def page_url(name: str, fallback: str) -> str:
         return fallback
 
 
+def names_joined(names: list[str], *, others: bool = False) -> str:
+    """Agency names as a sentence of the active language: 市商务局、市发展改革委及有关单位 in Chinese,
+    "市商务局, 市发展改革委 and other agencies concerned" in English — never a seam like 管委会and."""
+    joined = pgettext("list separator", "、").join(names)
+    if not others:
+        return joined
+    return _("%(names)s及有关单位") % {"names": joined} if names else str(_("有关单位"))
+
+
 @register.filter
 def agencies_in(task, role: str) -> str:
     """Names of the task's agencies in one role, from the prefetched assignments."""
-    return "、".join(a.agency.name for a in task.assignments.all() if a.role == role)
+    return names_joined([a.agency.name for a in task.assignments.all() if a.role == role])
+
+
+@register.simple_tag
+def agency_names(assignments, others: bool = False) -> str:
+    """The names of these assignments' agencies, with 及有关单位 when the text adds "others"."""
+    return names_joined([a.agency.name for a in assignments], others=others)
 
 
 def task_schedule(task, today: datetime.date):
