@@ -3,6 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tracker.models import Assignment, Task
+from tracker.selectors import search_tasks
 
 
 class TaskFilter(django_filters.FilterSet):
@@ -14,10 +15,14 @@ class TaskFilter(django_filters.FilterSet):
     due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lte", label=_("完成时限不晚于"))
     due_after = django_filters.DateFilter(field_name="due_date", lookup_expr="gte", label=_("完成时限不早于"))
     round = django_filters.NumberFilter(field_name="round_entries__round", distinct=True, label=_("调度轮次"))
+    q = django_filters.CharFilter(method="filter_q", label=_("搜索(任务名称、措施内容、单位名称)"))
 
     class Meta:
         model = Task
-        fields = ["document", "status", "agency", "role", "overdue", "due_before", "due_after", "round"]
+        fields = ["document", "status", "agency", "role", "overdue", "due_before", "due_after", "round", "q"]
+
+    def filter_q(self, queryset, name, value):
+        return search_tasks(queryset, value)
 
     def filter_agency(self, queryset, name, value):
         return queryset.for_agencies([value], role=self.form.cleaned_data.get("role") or None)
