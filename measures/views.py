@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from tracker import services as tracker_services
-from tracker.drafts import document_replace
 from tracker.forms import CoordinatorForm, ImportUploadForm, MeasureCorrectionForm, NameMapForm, agency_choices
+from tracker.imports import import_draft_confirm
 from tracker.selectors import directory_jurisdictions, replaceable_drafts, visible_documents
 from tracker.views.common import coordinator_required, json_download, page, see_other
 
@@ -245,22 +245,19 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if not form.is_valid():
         return _preview_page(request, draft, coordinator_form=form, status=400)
-    draft.coordinator = form.cleaned_data["coordinator"]
-    replaces = form.cleaned_data["replaces"]
     try:
-        preview = import_draft_preview(draft=draft)
-        if replaces is not None:
-            replacement = document_replace(draft=replaces, preview=preview, user=request.user)
-            document, created = replacement.document, True
-        else:
-            document, created = tracker_services.document_import(
-                preview=preview, imported_by=request.user, draft_confirmed=form.cleaned_data["confirm_draft"]
-            )
+        confirmed = import_draft_confirm(
+            draft=draft,
+            user=request.user,
+            coordinator=form.cleaned_data["coordinator"],
+            confirm_draft=form.cleaned_data["confirm_draft"],
+            replaces=form.cleaned_data["replaces"],
+        )
     except (DocumentImportError, ValidationError) as exc:
         form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))
         return _preview_page(request, draft, coordinator_form=form, status=400)
-    draft.delete()
-    if replaces is not None:
+    document, created, replacement = confirmed.document, confirmed.created, confirmed.replacement
+    if replacement is not None:
         messages.success(
             request,
             _("终稿已替换草案:沿用 %(c)d 项任务,新增 %(a)d 项,取消 %(d)d 项")

@@ -292,6 +292,7 @@ PK_MODELS = {
     "rounds": "round",
     "notices": "notice",
     "import": "draft",
+    "imports": "draft",  # the import API
     "attachments": "attachment",
     "agencies": "agency",
     "notifications": "notification",

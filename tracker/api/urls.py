@@ -1,5 +1,6 @@
 from rest_framework.routers import DefaultRouter
 
+from .imports import ImportViewSet
 from .views import AgencyViewSet, DocumentViewSet, NoticeViewSet, RankingViewSet, RoundViewSet, TaskViewSet
 
 router = DefaultRouter()
@@ -9,5 +10,6 @@ router.register("rounds", RoundViewSet, basename="round")
 router.register("agencies", AgencyViewSet, basename="agency")
 router.register("notices", NoticeViewSet, basename="notice")
 router.register("ranking", RankingViewSet, basename="ranking")
+router.register("imports", ImportViewSet, basename="import")
 
 urlpatterns = router.urls
