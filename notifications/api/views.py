@@ -1,5 +1,6 @@
 """REST API of the in-app list: a user lists and marks read only their own notifications."""
 
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -7,7 +8,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from notifications import emails, selectors, services
-from notifications.models import Notification
+from notifications.models import Notification, Preference
 
 
 class NotificationSerializer(serializers.ModelSerializer):
@@ -28,6 +29,19 @@ class NotificationSerializer(serializers.ModelSerializer):
 
     def get_url(self, obj: Notification) -> str | None:
         return emails.task_url(obj.task_id) if obj.task_id else None
+
+
+class PreferenceSerializer(serializers.ModelSerializer):
+    ics_url = serializers.SerializerMethodField(help_text="The user's calendar feed of their agency's deadlines")
+
+    class Meta:
+        model = Preference
+        fields = ["digest_enabled", "digest_weekday", "language", "email_reminders", "ics_url"]
+
+    def get_ics_url(self, obj: Preference) -> str | None:
+        if not obj.user.agency_id:
+            return None
+        return emails.absolute(reverse("notifications:ics", args=[emails.ics_token(obj.user_id, obj.ics_version)]))
 
 
 class MarkReadSerializer(serializers.Serializer):
@@ -66,3 +80,25 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         body.is_valid(raise_exception=True)
         count = services.notification_mark_read(user=request.user, ids=body.validated_data.get("ids"))
         return Response({"marked": count})
+
+    def _preference(self, user) -> Preference:
+        return Preference.objects.filter(user=user).first() or Preference.defaults(user)
+
+    @extend_schema(methods=["GET"], responses=PreferenceSerializer)
+    @extend_schema(methods=["PUT", "PATCH"], request=PreferenceSerializer, responses=PreferenceSerializer)
+    @action(detail=False, methods=["get", "put", "patch"])
+    def preferences(self, request):
+        """The caller's notification settings (digest day, language, email on/off) and calendar link."""
+        preference = self._preference(request.user)
+        if request.method == "GET":
+            return Response(PreferenceSerializer(preference).data)
+        body = PreferenceSerializer(preference, data=request.data, partial=request.method == "PATCH")
+        body.is_valid(raise_exception=True)
+        updated = services.preference_update(user=request.user, **body.validated_data)
+        return Response(PreferenceSerializer(updated).data)
+
+    @extend_schema(request=None, responses=PreferenceSerializer)
+    @action(detail=False, methods=["post"], url_path="preferences/ics-reset")
+    def ics_reset(self, request):
+        """A new calendar link; the old one answers 404 from now on."""
+        return Response(PreferenceSerializer(services.ics_link_reset(user=request.user)).data)

@@ -100,3 +100,19 @@ def test_the_calendar_link_is_shown_and_reset(world, client):
     assert new != old
     assert client.get(f"/{path}").status_code == 404
     assert client.get("/" + new.split("://", 1)[-1].split("/", 1)[1]).status_code == 200
+
+
+def test_preferences_and_calendar_link_through_the_api(world):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(world.lead)
+    first = api.get("/api/notifications/preferences/").json()
+    assert first["digest_enabled"] is True and first["ics_url"].endswith(".ics")
+    changed = api.patch("/api/notifications/preferences/", {"digest_weekday": 4, "language": "en"}, format="json")
+    assert changed.status_code == 200 and changed.json()["digest_weekday"] == 4
+    assert Preference.objects.get(user=world.lead).language == "en"
+    bad = api.patch("/api/notifications/preferences/", {"digest_weekday": 9}, format="json")
+    assert bad.status_code == 400
+    reset = api.post("/api/notifications/preferences/ics-reset/").json()
+    assert reset["ics_url"] != first["ics_url"]

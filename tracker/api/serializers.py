@@ -343,3 +343,28 @@ class DocumentInstructionSerializer(serializers.ModelSerializer):
     class Meta:
         model = DocumentInstruction
         fields = ["id", "document", "author", "text", "created_at"]
+
+
+class RateSerializer(serializers.Serializer):
+    key = serializers.IntegerField()
+    label = serializers.CharField()
+    total = serializers.IntegerField()
+    closed = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    behind = serializers.IntegerField()
+    completion = serializers.FloatField()
+    on_time_rate = serializers.FloatField(allow_null=True)
+
+
+class MonthSerializer(serializers.Serializer):
+    month = serializers.DateField()
+    closed = serializers.IntegerField()
+    reports = serializers.IntegerField()
+
+
+class DashboardSerializer(serializers.Serializer):
+    as_of = serializers.DateField(allow_null=True)
+    totals = serializers.DictField(child=serializers.IntegerField())
+    by_agency = RateSerializer(many=True)
+    by_document = RateSerializer(many=True)
+    trend = MonthSerializer(many=True)

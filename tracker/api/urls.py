@@ -1,7 +1,15 @@
 from rest_framework.routers import DefaultRouter
 
 from .imports import ImportViewSet
-from .views import AgencyViewSet, DocumentViewSet, NoticeViewSet, RankingViewSet, RoundViewSet, TaskViewSet
+from .views import (
+    AgencyViewSet,
+    DashboardViewSet,
+    DocumentViewSet,
+    NoticeViewSet,
+    RankingViewSet,
+    RoundViewSet,
+    TaskViewSet,
+)
 
 router = DefaultRouter()
 router.register("tasks", TaskViewSet, basename="task")
@@ -11,5 +19,6 @@ router.register("agencies", AgencyViewSet, basename="agency")
 router.register("notices", NoticeViewSet, basename="notice")
 router.register("ranking", RankingViewSet, basename="ranking")
 router.register("imports", ImportViewSet, basename="import")
+router.register("dashboard", DashboardViewSet, basename="dashboard")
 
 urlpatterns = router.urls

@@ -2,6 +2,9 @@
 
 Scoping is in the queryset (Task.objects.visible_to), so a task a user may not see is a 404."""
 
+import datetime
+from urllib.parse import quote
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
@@ -21,14 +24,32 @@ from rest_framework.response import Response
 from agencies.models import Agency
 from measures.models import PolicyDocument
 from tracker import assessment, services
+from tracker.bulletin import bulletin_write, round_bulletin
+from tracker.bulletin_docx import bulletin_docx
+from tracker.bulletin_template import bulletin_context
 from tracker.ledger import ledger_filename, ledger_queryset, ledger_write
 from tracker.models import Assignment, ProgressReport, ReportingRound, RoundEntry, Task, TaskEvent
 from tracker.roles import coordinates, task_roles
-from tracker.selectors import notices_visible, ranking_jurisdictions, visible_documents
+from tracker.selectors import (
+    is_coordinator,
+    is_leader,
+    notices_visible,
+    overseen_documents,
+    ranking_jurisdictions,
+    rates_by_agency,
+    rates_by_document,
+    tasks_as_of,
+    totals,
+    trend_by_month,
+    visible_documents,
+)
 from tracker.workflow import allowed
 
 from . import serializers as s
 from .filters import TaskFilter
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 IF_MATCH = OpenApiParameter(
     "If-Match",
@@ -361,6 +382,79 @@ class RoundViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         except services.WorkflowError as exc:
             raise Conflict(str(exc)) from exc
         return Response(s.RoundSerializer(round_).data)
+
+    def _bulletin(self, pk):
+        rounds = ReportingRound.objects.filter(document__in=overseen_documents(self.request.user))
+        round_ = get_object_or_404(rounds.select_related("document"), pk=pk)
+        return round_bulletin(round_, today=timezone.localdate())
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @action(detail=True, methods=["get"])
+    def bulletin(self, request, pk=None):
+        """通报 of the round as data (the figures the Word template receives): for the coordinators
+        and leaders of its document."""
+        return Response(bulletin_context(self._bulletin(pk)))
+
+    @extend_schema(responses={(200, XLSX): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"], url_path="bulletin/xlsx")
+    def bulletin_xlsx(self, request, pk=None):
+        return self._bulletin_file(pk, bulletin_write, "xlsx", XLSX)
+
+    @extend_schema(responses={(200, DOCX): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"], url_path="bulletin/docx")
+    def bulletin_docx(self, request, pk=None):
+        return self._bulletin_file(pk, bulletin_docx, "docx", DOCX)
+
+    def _bulletin_file(self, pk, write, extension: str, content_type: str) -> HttpResponse:
+        report = self._bulletin(pk)
+        response = HttpResponse(content_type=content_type)
+        filename = quote(f"{report.title}-{report.today:%Y-%m-%d}.{extension}")
+        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
+        write(report, response)
+        return response
+
+
+class DashboardViewSet(viewsets.ViewSet):
+    """The dashboard's figures for leaders and coordinators, over the tasks they may see, filtered
+    like the task list; `as_of` a past day rebuilds the totals and per-document figures from history."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("document", int),
+            OpenApiParameter("as_of", OpenApiTypes.DATE, description=_("查看某一历史日期的情况")),
+        ],
+        responses=s.DashboardSerializer,
+    )
+    def list(self, request):
+        user = request.user
+        if not (is_leader(user) or is_coordinator(user)):
+            raise exceptions.PermissionDenied(_("您无权执行此操作"))
+        tasks = Task.objects.visible_to(user)
+        if request.query_params.get("document", "").isdigit():
+            tasks = tasks.filter(document_id=int(request.query_params["document"]))
+        today = timezone.localdate()
+        as_of = None
+        if request.query_params.get("as_of"):
+            try:
+                as_of = datetime.date.fromisoformat(request.query_params["as_of"])
+            except ValueError:
+                raise exceptions.ValidationError({"as_of": _("日期格式应为 YYYY-MM-DD")}) from None
+            if as_of >= today:
+                as_of = None
+        if as_of is None:
+            figures, by_agency = tasks, rates_by_agency(tasks, today=today)
+            by_document = rates_by_document(tasks, today=today)
+        else:
+            figures, by_agency = tasks_as_of(tasks, as_of), []
+            by_document = rates_by_document(figures, today=as_of, task_ref="id")
+        data = {
+            "as_of": as_of,
+            "totals": totals(figures, today=as_of or today),
+            "by_agency": by_agency,
+            "by_document": by_document,
+            "trend": trend_by_month(tasks, today=as_of or today),
+        }
+        return Response(s.DashboardSerializer(data).data)
 
 
 class AgencyViewSet(viewsets.ReadOnlyModelViewSet):
