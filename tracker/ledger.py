@@ -4,7 +4,10 @@ It has to stay cheap for any number of tasks: the workbook is write-only (rows g
 temporary file, strings inline, nothing kept per row), the tasks come through a chunked iterator,
 and each chunk costs the same two queries whatever its size."""
 
+import csv
 import datetime
+import io
+from collections.abc import Iterator
 from typing import BinaryIO
 
 from django.db.models import Case, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
@@ -138,7 +141,7 @@ def ledger_write(
     labels = {status: str(label) for status, label in Task.Status.choices}
     no_due_date = str(NO_DUE_DATE)
     for number, task in enumerate(ledger_queryset(tasks, as_of=as_of).iterator(chunk_size=_CHUNK_SIZE), start=1):
-        sheet.append(_row(sheet, number, task, today, labels, no_due_date))
+        sheet.append(_row(sheet, _values(number, task, today, labels, no_due_date)))
     workbook.save(stream)
 
 
@@ -172,14 +175,8 @@ def _add_styles(workbook: Workbook) -> None:
         workbook.add_named_style(style)
 
 
-def _row(
-    sheet: WriteOnlyWorksheet,
-    number: int,
-    task: Task,
-    today: datetime.date,
-    labels: dict[str, str],
-    no_due_date: str,
-) -> list[WriteOnlyCell]:
+def _values(number: int, task: Task, today: datetime.date, labels: dict[str, str], no_due_date: str) -> list:
+    """One ledger row's values in LEDGER_COLUMNS order, for the workbook and the CSV alike."""
     measure = task.measure
     content = f"{measure.ref} {measure.title}".strip()
     if measure.text:
@@ -190,15 +187,50 @@ def _row(
     status, due = task.ledger_status, task.ledger_due
     overdue = (today - due).days if status in OPEN and due and due < today else None
     return [
+        number,
+        content,
+        _NAME_SEPARATOR.join(leads),
+        _NAME_SEPARATOR.join(supports),
+        due or no_due_date,
+        task.ledger_report or "",
+        labels[status],
+        overdue,
+    ]
+
+
+def _row(sheet: WriteOnlyWorksheet, values: list) -> list[WriteOnlyCell]:
+    number, content, leads, supports, due, report, status, overdue = values
+    return [
         _cell(sheet, number, _CENTRED),
         _cell(sheet, content, _TEXT),
-        _cell(sheet, _NAME_SEPARATOR.join(leads), _TEXT),
-        _cell(sheet, _NAME_SEPARATOR.join(supports), _TEXT),
-        _cell(sheet, due, _DATE) if due else _cell(sheet, no_due_date, _CENTRED),
-        _cell(sheet, task.ledger_report or "", _TEXT),
-        _cell(sheet, labels[status], _CENTRED),
+        _cell(sheet, leads, _TEXT),
+        _cell(sheet, supports, _TEXT),
+        _cell(sheet, due, _DATE if isinstance(due, datetime.date) else _CENTRED),
+        _cell(sheet, report, _TEXT),
+        _cell(sheet, status, _CENTRED),
         _cell(sheet, overdue, _OVERDUE if overdue else _CENTRED),
     ]
+
+
+def ledger_csv_lines(
+    tasks: QuerySet[Task], *, today: datetime.date, as_of: datetime.date | None = None
+) -> Iterator[str]:
+    """The ledger as CSV lines, streamed (a province's ledger never sits in memory): UTF-8 with a
+    byte-order mark so that Excel opens the Chinese correctly, formulas neutralised as in the workbook."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def line(values: list) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(["" if v is None else safe_text(v) if isinstance(v, str) else v for v in values])
+        return buffer.getvalue()
+
+    yield "\ufeff" + line([str(h) for h in LEDGER_COLUMNS])
+    labels = {status: str(label) for status, label in Task.Status.choices}
+    no_due_date = str(NO_DUE_DATE)
+    for number, task in enumerate(ledger_queryset(tasks, as_of=as_of).iterator(chunk_size=_CHUNK_SIZE), start=1):
+        yield line(_values(number, task, today, labels, no_due_date))
 
 
 def _cell(sheet: WriteOnlyWorksheet, value: str | int | datetime.date | None, style: str) -> WriteOnlyCell:

@@ -109,6 +109,7 @@ urlpatterns = [
     # Leaders and coordinators
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/ledger.xlsx", dashboard.ledger_export, name="ledger"),
+    path("dashboard/ledger.csv", dashboard.ledger_csv, name="ledger-csv"),
     path("ranking/", ranking.ranking_page, name="ranking"),
     path("ranking/ranking.xlsx", ranking.ranking_xlsx, name="ranking-xlsx"),
     path("ranking/refresh/", ranking.ranking_refresh, name="ranking-refresh"),

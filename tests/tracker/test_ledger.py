@@ -192,3 +192,22 @@ def test_english_labels_when_translations_are_compiled(world):
         assert _values(sheet, 1) != HEADERS
         assert sheet["G2"].value == str(Task.Status.NOT_STARTED.label) != "未开始"
         assert sheet["E2"].value == translation.gettext("长期") != "长期"
+
+
+def test_the_ledger_as_csv_opens_in_excel_and_runs_no_formula(world, client):
+    import csv
+    import io
+
+    measure = world.task.measure
+    measure.ref, measure.title = "", '=HYPERLINK("http://x")'
+    measure.save()
+    Task.objects.filter(pk=world.task.pk).update(due_date=datetime.date(2020, 1, 1))
+    client.force_login(world.coordinator)
+    response = client.get("/dashboard/ledger.csv")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    body = b"".join(response.streaming_content)
+    assert body.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert rows[0][:3] == ["序号", "任务内容", "牵头单位"]
+    (row,) = [r for r in rows[1:] if "HYPERLINK" in r[1]]
+    assert row[1].startswith("'=HYPERLINK") and row[2] == "市商务局" and row[6] == "未开始" and int(row[7]) > 2000

@@ -1,15 +1,16 @@
 """The leaders' and coordinators' dashboard, and the ledger (台账) export of the same filters."""
 
 import tempfile
+from urllib.parse import quote
 
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from measures.models import PolicyDocument
 from tracker.forms import TaskPageFilter
-from tracker.ledger import ledger_filename, ledger_write
+from tracker.ledger import ledger_csv_lines, ledger_filename, ledger_write
 from tracker.models import Task
 from tracker.selectors import rates_by_agency, rates_by_document, tasks_as_of, totals, trend_by_month
 
@@ -101,3 +102,17 @@ def ledger_export(request: HttpRequest) -> FileResponse:
     ledger_write(tasks.order_by("document_id", "measure__order"), spool, today=today, title=title, as_of=as_of)
     spool.seek(0)
     return FileResponse(spool, as_attachment=True, filename=ledger_filename(today), content_type=XLSX)
+
+
+@require_safe
+@overview_required
+def ledger_csv(request: HttpRequest) -> StreamingHttpResponse:
+    """The ledger as CSV (UTF-8 with BOM), streamed row by row; same filters and as-of as the Excel."""
+    today = timezone.localdate()
+    _filters, tasks = _filtered(request)
+    as_of = past_day(request, today)
+    lines = ledger_csv_lines(tasks.order_by("document_id", "measure__order"), today=as_of or today, as_of=as_of)
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    name = quote(ledger_filename(as_of or today).replace(".xlsx", ".csv"))
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{name}"
+    return response
