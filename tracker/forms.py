@@ -2,6 +2,7 @@
 
 import django_filters
 from django import forms
+from django.db import models
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -305,3 +306,27 @@ class DutiesForm(forms.Form):
 
 class BulletinTemplateForm(forms.Form):
     file = forms.FileField(label=_("通报模板(.docx)"))
+
+
+class BulkForm(forms.Form):
+    """What a coordinator does to the tasks ticked on a document's page."""
+
+    class Action(models.TextChoices):
+        NUDGE = "nudge", _("催办")
+        DUE_DATE = "due_date", _("调整完成时限")
+        EXPORT = "export", _("导出台账")
+
+    action = forms.ChoiceField(label=_("批量操作"), choices=Action.choices)
+    tasks = forms.ModelMultipleChoiceField(queryset=Task.objects.none(), label=_("任务"))
+    due_date = forms.DateField(label=_("新的完成时限"), required=False, widget=DATE_INPUT)
+    comment = forms.CharField(label=_("说明(可选)"), required=False, max_length=500)
+
+    def __init__(self, *args, tasks, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["tasks"].queryset = tasks
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("action") == self.Action.DUE_DATE and not cleaned.get("due_date"):
+            self.add_error("due_date", _("请填写新的完成时限"))
+        return cleaned

@@ -85,8 +85,10 @@ urlpatterns = [
     path("documents/<int:pk>/supervision/", documents.document_supervision, name="document-supervision"),
     path("documents/<int:pk>/tasks/new/", documents.document_hand_task, name="document-hand-task"),
     path("documents/<int:pk>/instruct/", documents.document_instruct, name="document-instruct"),
+    path("documents/<int:pk>/bulk/", documents.document_bulk, name="document-bulk"),
     # Coordinators
     path("board/", board.board, name="board"),
+    path("board/agencies/<int:pk>/nudge/", board.agency_nudge, name="board-agency-nudge"),
     path("rounds/", board.rounds, name="rounds"),
     path("rounds/<int:pk>/", board.round_page, name="round"),
     path("rounds/<int:pk>/close/", board.round_close, name="round-close"),

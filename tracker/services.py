@@ -421,6 +421,39 @@ def task_nudge(*, task: Task, user, comment: str = "", agency: Agency | None = N
 
 
 @transaction.atomic
+def tasks_nudge_many(*, tasks: Sequence[Task], user, comment: str = "") -> int:
+    """催办 many tasks in one go (a coordinator's selection, or an agency's overdue work on the board):
+    all or none — a task the user may not nudge refuses the whole batch; finished ones are skipped."""
+    count = 0
+    for task in tasks:
+        if task.status in OPEN:
+            task_nudge(task=task, user=user, comment=comment)
+            count += 1
+    return count
+
+
+@transaction.atomic
+def tasks_due_date_many(*, tasks: Sequence[Task], user, due_date: datetime.date | None, comment: str = "") -> int:
+    """One new due date for many tasks, each change on its timeline; all or none."""
+    for task in tasks:
+        task_set_due_date(task=task, user=user, expected_version=None, due_date=due_date, comment=comment)
+    return len(tasks)
+
+
+@transaction.atomic
+def agency_overdue_nudge(*, agency: Agency, user, comment: str = "") -> int:
+    """The board's "nudge all overdue of this agency": its overdue lead tasks in the documents the
+    user coordinates."""
+    tasks = (
+        Task.objects.overdue(on=timezone.localdate())
+        .filter(document__in=coordinated_documents(user), assignments__agency=agency, assignments__role="lead")
+        .select_related("document")
+        .distinct()
+    )
+    return tasks_nudge_many(tasks=list(tasks), user=user, comment=comment)
+
+
+@transaction.atomic
 def task_reassign(
     *,
     task: Task,

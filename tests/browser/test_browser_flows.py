@@ -84,3 +84,18 @@ def test_the_import_preview_shows_doubts_first_and_takes_a_correction(
     rows.first.get_by_role("button", name="保存更正").click()
     expect(page.get_by_role("status")).to_contain_text("已更正")
     expect(page.locator("dl.facts")).to_contain_text("已更正")
+
+
+def test_a_coordinator_nudges_ticked_tasks_in_bulk(page, live_server, demo, sign_in):
+    from tracker.models import TaskEvent
+
+    sign_in(page, "coordinator")
+    page.goto(f"{live_server.url}/documents/{demo.document.pk}/")
+    boxes = page.locator("input[name=tasks]")
+    boxes.nth(0).check()
+    boxes.nth(1).check()
+    page.get_by_label("批量操作", exact=True).select_option("nudge")
+    page.get_by_label("说明（可选）").fill("请本周内报送进展")
+    page.get_by_role("button", name="对勾选的任务执行").click()
+    expect(page.get_by_role("status")).to_contain_text("已催办 2 项任务")
+    assert TaskEvent.objects.filter(kind=TaskEvent.Kind.NUDGE, comment="请本周内报送进展").count() == 2

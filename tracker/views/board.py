@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from agencies.models import Agency
 from tracker import services
 from tracker.bulletin import bulletin_write, round_bulletin
 from tracker.bulletin_docx import bulletin_docx
@@ -26,6 +27,7 @@ from tracker.selectors import (
     board_requests,
     board_unreceived,
     coordinated_documents,
+    directory_jurisdictions,
     escalation_thresholds,
     overseen_documents,
     round_entries,
@@ -190,3 +192,13 @@ def bulletin_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     return _bulletin_file(
         request, pk, bulletin_write, "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
+
+
+@require_POST
+@coordinator_required
+def agency_nudge(request: HttpRequest, pk: int) -> HttpResponse:
+    """催办 every overdue lead task of one agency in the user's documents, from the board."""
+    agency = get_object_or_404(Agency.objects.filter(jurisdiction__in=directory_jurisdictions(request.user)), pk=pk)
+    n = services.agency_overdue_nudge(agency=agency, user=request.user, comment=request.POST.get("comment", ""))
+    messages.success(request, _("已催办%(a)s的 %(n)d 项逾期任务") % {"a": agency.name, "n": n})
+    return see_other("pages:board")

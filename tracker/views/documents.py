@@ -1,9 +1,11 @@
 """A policy document's page: what it asks, who coordinates, its tasks and rounds."""
 
+import io
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,12 +14,15 @@ from django.views.decorators.http import require_POST, require_safe
 from measures.models import MeasureAgency, PolicyDocument
 from measures.services import document_gold
 from tracker import services
-from tracker.forms import HandTaskForm
+from tracker.forms import BulkForm, HandTaskForm
+from tracker.ledger import ledger_filename, ledger_write
 from tracker.models import Task
 from tracker.selectors import can_instruct_document, coordinated_documents, task_list, visible_documents
 from tracker.workflow import OPEN
 
 from .common import json_download, page, page_login_required, see_other
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # A document page lists its tasks; big documents have a few hundred measures at most.
 TASK_LIMIT = 500
@@ -61,6 +66,7 @@ def document_page(request: HttpRequest, pk: int) -> HttpResponse:
             "every_choices": PolicyDocument.Every.choices,
             "hand_form": HandTaskForm(jurisdiction_id=document.jurisdiction_id) if coordinating else None,
             "can_instruct": can_instruct_document(request.user, document),
+            "bulk_form": BulkForm(tasks=Task.objects.none()) if coordinating else None,
             "instructions": document.instructions.select_related("author")[:20],
         },
     )
@@ -147,4 +153,35 @@ def document_hand_task(request: HttpRequest, pk: int) -> HttpResponse:
             return see_other("pages:task", pk=task.pk)
     else:
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return see_other("pages:document", pk=pk)
+
+
+@require_POST
+@page_login_required
+def document_bulk(request: HttpRequest, pk: int) -> HttpResponse:
+    """The coordinator's batch on ticked tasks of one document: nudge, set a due date, or export."""
+    document = get_object_or_404(coordinated_documents(request.user).defer("raw_text"), pk=pk)
+    form = BulkForm(request.POST, tasks=Task.objects.filter(document=document))
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return see_other("pages:document", pk=pk)
+    tasks, action, comment = list(form.cleaned_data["tasks"]), form.cleaned_data["action"], form.cleaned_data["comment"]
+    if action == BulkForm.Action.EXPORT:
+        stream = io.BytesIO()
+        today = timezone.localdate()
+        chosen = Task.objects.filter(pk__in=[t.pk for t in tasks]).order_by("measure__order")
+        ledger_write(chosen, stream, today=today, title=str(document))
+        stream.seek(0)
+        return FileResponse(stream, as_attachment=True, filename=ledger_filename(today), content_type=XLSX)
+    try:
+        if action == BulkForm.Action.NUDGE:
+            n = services.tasks_nudge_many(tasks=tasks, user=request.user, comment=comment)
+            messages.success(request, _("已催办 %(n)d 项任务") % {"n": n})
+        else:
+            n = services.tasks_due_date_many(
+                tasks=tasks, user=request.user, due_date=form.cleaned_data["due_date"], comment=comment
+            )
+            messages.success(request, _("已调整 %(n)d 项任务的完成时限") % {"n": n})
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
     return see_other("pages:document", pk=pk)
