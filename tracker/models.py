@@ -594,3 +594,30 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.username} {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+class SavedFilter(models.Model):
+    """A named filter of a list page ("my overdue", "due this month, lead only"): the page and its
+    query string. Shared by sending its link — the scoping of whoever opens it applies."""
+
+    class Page(models.TextChoices):
+        MY_TASKS = "pages:my-tasks", _("我的任务")
+        DASHBOARD = "pages:dashboard", _("统计看板")
+        NOTICES = "pages:notices", _("督办单")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="saved_filters"
+    )
+    name = models.CharField(_("名称"), max_length=60)
+    page = models.CharField(_("页面"), max_length=32, choices=Page.choices)
+    query = models.CharField(_("筛选条件"), max_length=1000, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("常用筛选")
+        verbose_name_plural = _("常用筛选")
+        ordering = ["user_id", "page", "name"]
+        constraints = [models.UniqueConstraint(fields=["user", "page", "name"], name="saved_filter_unique")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -6,7 +6,7 @@ from django.urls import path, reverse_lazy
 from agencies import views as agencies
 from measures import views as imports
 
-from .views import audit, board, bulletin_templates, dashboard, documents, home, notices, ranking, tasks
+from .views import audit, board, bulletin_templates, dashboard, documents, filters, home, notices, ranking, tasks
 
 app_name = "pages"
 
@@ -67,6 +67,9 @@ urlpatterns = [
     # Staff
     path("tasks/", tasks.my_tasks_page, name="my-tasks"),
     path("tasks/new/", tasks.task_new, name="task-new"),
+    path("filters/", filters.filter_save, name="filter-save"),
+    path("filters/<int:pk>/", filters.filter_open, name="filter-open"),
+    path("filters/<int:pk>/delete/", filters.filter_delete, name="filter-delete"),
     path("tasks/<int:pk>/", tasks.task_page, name="task"),
     path("tasks/<int:pk>/report/", tasks.task_report, name="task-report"),
     path("tasks/<int:pk>/receive/", tasks.task_receive, name="task-receive"),

@@ -10,6 +10,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
@@ -32,6 +33,7 @@ from .models import (
     ReportedValue,
     ReportingRound,
     RoundEntry,
+    SavedFilter,
     SupervisionLevel,
     Task,
     TaskEvent,
@@ -932,3 +934,24 @@ def bulletin_template_clear(*, user, jurisdiction: Jurisdiction) -> bool:
     template.file.delete(save=False)
     template.delete()
     return True
+
+
+def saved_filter_save(*, user, name: str, page: str, query: str) -> SavedFilter:
+    """Save (or overwrite, by name) a filter of a list page; the page's own paging is dropped."""
+    name = name.strip()
+    if not name:
+        raise ValidationError(_("请填写名称"))
+    if page not in SavedFilter.Page.values:
+        raise ValidationError(_("该页面不能保存筛选"))
+    params = QueryDict(query, mutable=True)
+    params.pop("page", None)
+    saved, _created = SavedFilter.objects.update_or_create(
+        user=user, page=page, name=name[:60], defaults={"query": params.urlencode()[:1000]}
+    )
+    return saved
+
+
+def saved_filter_delete(*, user, saved: SavedFilter) -> None:
+    if saved.user_id != user.pk:
+        raise PermissionDenied(_("您无权执行此操作"))
+    saved.delete()

@@ -50,6 +50,7 @@ from tracker.models import (
     ReportAttachment,
     ReportingRound,
     RoundEntry,
+    SavedFilter,
     SupervisionNotice,
     Task,
     TaskEvent,
@@ -108,6 +109,7 @@ class Foreign:
     notice: SupervisionNotice
     draft: ImportDraft
     notification: Notification
+    saved_filter: SavedFilter
     lead_agency: Agency
     support_agency: Agency
     lead: User
@@ -160,6 +162,7 @@ def foreign(db, settings, tmp_path) -> Foreign:
     notification = Notification.objects.create(
         recipient=lead, kind=Notification.Kind.ASSIGNED, target=f"task:{task.pk}", period="walk", task=task
     )
+    saved_filter = SavedFilter.objects.create(user=lead, name=f"{MARK}筛选", page="pages:my-tasks", query="q=x")
     draft = import_draft_create(
         user=coordinator, data=SEEDS[0].read_bytes(), name=f"{DOC_MARK}.txt", jurisdiction=jurisdiction
     )
@@ -176,6 +179,7 @@ def foreign(db, settings, tmp_path) -> Foreign:
         notice=notice,
         draft=draft,
         notification=notification,
+        saved_filter=saved_filter,
         lead_agency=lead_agency,
         support_agency=support_agency,
         lead=lead,
@@ -297,6 +301,8 @@ PK_MODELS = {
     "agencies": "agency",
     "notifications": "notification",
     "ranking": "agency",  # an agency's assessment history
+    "filters": "saved_filter",
+    "board": "agency",  # nudge all overdue work of one agency
 }
 
 
@@ -328,6 +334,7 @@ def fill(route: Route, world: Foreign) -> list[str]:
         "attachment": world.attachment.pk,
         "agency": world.lead_agency.pk,
         "notification": world.notification.pk,
+        "saved_filter": world.saved_filter.pk,
     }
     choices: dict[str, list[str]] = {}
     for name in names:
@@ -451,6 +458,7 @@ def fingerprint(world: Foreign, walkers: dict[str, User | None]) -> list:
         DocumentAccess.objects.filter(document=document).values(),
         Notification.objects.filter(recipient__agency__jurisdiction=jurisdiction).values(),
         Preference.objects.filter(user__agency__jurisdiction=jurisdiction).exclude(user__in=own).values(),
+        SavedFilter.objects.filter(user__agency__jurisdiction=jurisdiction).exclude(user__in=own).values(),
         User.objects.filter(agency__jurisdiction=jurisdiction).values("password", "email", "is_active", "role"),
     ]
     return [sorted(map(repr, p)) for p in parts]

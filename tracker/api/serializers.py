@@ -14,6 +14,7 @@ from tracker.models import (
     ProgressReport,
     ReportingRound,
     RoundEntry,
+    SavedFilter,
     SupervisionNotice,
     Task,
     TaskEvent,
@@ -368,3 +369,15 @@ class DashboardSerializer(serializers.Serializer):
     by_agency = RateSerializer(many=True)
     by_document = RateSerializer(many=True)
     trend = MonthSerializer(many=True)
+
+
+class SavedFilterSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SavedFilter
+        fields = ["id", "name", "page", "query", "url", "created_at"]
+        read_only_fields = ["id", "url", "created_at"]
+
+    def get_url(self, obj: SavedFilter) -> str:
+        return f"{reverse(obj.page)}?{obj.query}" if obj.query else reverse(obj.page)

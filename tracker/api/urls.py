@@ -8,6 +8,7 @@ from .views import (
     NoticeViewSet,
     RankingViewSet,
     RoundViewSet,
+    SavedFilterViewSet,
     TaskViewSet,
 )
 
@@ -20,5 +21,6 @@ router.register("notices", NoticeViewSet, basename="notice")
 router.register("ranking", RankingViewSet, basename="ranking")
 router.register("imports", ImportViewSet, basename="import")
 router.register("dashboard", DashboardViewSet, basename="dashboard")
+router.register("filters", SavedFilterViewSet, basename="saved-filter")
 
 urlpatterns = router.urls

@@ -28,7 +28,7 @@ from tracker.bulletin import bulletin_write, round_bulletin
 from tracker.bulletin_docx import bulletin_docx
 from tracker.bulletin_template import bulletin_context
 from tracker.ledger import ledger_filename, ledger_queryset, ledger_write
-from tracker.models import Assignment, ProgressReport, ReportingRound, RoundEntry, Task, TaskEvent
+from tracker.models import Assignment, ProgressReport, ReportingRound, RoundEntry, SavedFilter, Task, TaskEvent
 from tracker.roles import coordinates, task_roles
 from tracker.selectors import (
     is_coordinator,
@@ -533,3 +533,24 @@ class RankingViewSet(viewsets.ViewSet):
         if kind not in assessment.PERIOD_KINDS:
             raise exceptions.ValidationError({"kind": _("未知的考核周期类型")})
         return Response(s.AgencyScoreSerializer(assessment.agency_history(agency, kind=kind), many=True).data)
+
+
+class SavedFilterViewSet(
+    mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
+    """The caller's saved filters (常用筛选); another user's is a 404."""
+
+    serializer_class = s.SavedFilterSerializer
+    queryset = SavedFilter.objects.none()
+
+    def get_queryset(self):
+        return SavedFilter.objects.filter(user=self.request.user)
+
+    def perform_create(self, serializer):
+        try:
+            serializer.instance = services.saved_filter_save(user=self.request.user, **serializer.validated_data)
+        except DjangoValidationError as exc:
+            raise exceptions.ValidationError(exc.messages) from exc
+
+    def perform_destroy(self, instance):
+        services.saved_filter_delete(user=self.request.user, saved=instance)

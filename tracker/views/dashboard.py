@@ -15,6 +15,7 @@ from tracker.models import Task
 from tracker.selectors import rates_by_agency, rates_by_document, tasks_as_of, totals, trend_by_month
 
 from .common import overview_required, page, past_day
+from .filters import saved_filters
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The ledger is built in a temporary file that spills to disk past this size, then streamed out
@@ -80,6 +81,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "totals": totals(figures, today=today),
             "as_of": as_of,
+            **saved_filters(request, "pages:dashboard"),
             "by_agency": by_agency,
             "by_document": by_document,
             "trend": trend,

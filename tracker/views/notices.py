@@ -16,6 +16,7 @@ from tracker.selectors import directory_jurisdictions, notices_visible
 from tracker.supervision import ladder
 
 from .common import coordinator_required, page, page_login_required, see_other
+from .filters import saved_filters
 
 PAGE_SIZE = 50
 
@@ -44,6 +45,7 @@ def notices(request: HttpRequest) -> HttpResponse:
             "colour": colour,
             "state": state,
             "query": query.urlencode(),
+            **saved_filters(request, "pages:notices"),
         },
     )
 

@@ -42,6 +42,7 @@ from tracker.selectors import (
 from tracker.workflow import OPEN, TRANSITIONS, Actor, allowed
 
 from .common import coordinator_required, htmx, page, page_login_required, safe_next, see_other
+from .filters import saved_filters
 
 
 @require_safe
@@ -81,6 +82,7 @@ def my_tasks_page(request: HttpRequest) -> HttpResponse:
             "has_agency": bool(user.agency_id),
             "rounds_owed": rounds_owed(user),
             "unreceived": unreceived_for(user),
+            **saved_filters(request, "pages:my-tasks"),
         },
     )
 
