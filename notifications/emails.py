@@ -47,6 +47,7 @@ TEMPLATE_NAMES = {
     K.RECEIPT_LATE: "receipt-late",
     K.INSTRUCTION: "instruction",
     K.SUPERVISION: "supervision",
+    K.MENTION: "mention",
 }
 
 SETTINGS_SALT = "notifications.settings"

@@ -30,6 +30,7 @@ class Notification(models.Model):
         RECEIPT_LATE = "receipt_late", _("逾期未签收")
         INSTRUCTION = "instruction", _("领导批示")
         SUPERVISION = "supervision_notice", _("督办单")
+        MENTION = "mention", _("@提及")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("待发送")

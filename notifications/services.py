@@ -431,6 +431,9 @@ def event_record(*, event: TaskEvent, on_recorded: OnRecorded | None) -> int:
         kind = K.DECISION
         staff = selectors.staff_by_agency([event.agency_id]) if event.agency_id else {}
         recipients = sorted({u for users in staff.values() for u in users})
+    elif event.kind == TaskEvent.Kind.COMMENT and (event.data or {}).get("mentions"):
+        kind = K.MENTION
+        recipients = list(event.data["mentions"])
     elif event.kind == TaskEvent.Kind.INSTRUCTION:
         kind = K.INSTRUCTION
         recipients = selectors.task_staff([event.task_id]).get(event.task_id, [])

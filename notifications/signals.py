@@ -28,6 +28,7 @@ def task_event_saved(sender, instance: TaskEvent, created: bool, raw: bool = Fal
         TaskEvent.Kind.ASSIGNMENT,
         TaskEvent.Kind.REPORT_RETURNED,
         TaskEvent.Kind.INSTRUCTION,
+        TaskEvent.Kind.COMMENT,
     ):
         services.event_record(event=instance, on_recorded=tasks.enqueue_sends)
 

@@ -40,7 +40,7 @@ def is_task_leader(user, task) -> bool:
 
 rules.add_perm("tracker.report_task", is_lead | is_supporter)
 rules.add_perm("tracker.instruct_task", is_task_leader)
-rules.add_perm("tracker.comment_task", is_lead | is_supporter | is_task_coordinator)
+rules.add_perm("tracker.comment_task", is_lead | is_supporter | is_task_coordinator | is_task_leader)
 rules.add_perm("tracker.nudge_task", is_task_coordinator)
 rules.add_perm("tracker.reassign_task", is_task_coordinator)
 rules.add_perm("tracker.set_due_date", is_task_coordinator)

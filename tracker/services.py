@@ -1,6 +1,7 @@
 """Writes and rules for tasks. Every caller (commands, API, pages, admin, Celery) goes through here."""
 
 import datetime
+import re
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -362,12 +363,31 @@ def report_return(*, report: ProgressReport, user, reason: str) -> ProgressRepor
     return locked
 
 
+# @username in a comment; the name ends at whitespace or punctuation (Chinese included).
+MENTION = re.compile(r"@([A-Za-z0-9_.\-]+)")
+
+
+def _mentioned(task: Task, text: str, author) -> list[int]:
+    """Users named with @username who may see the task (nobody learns of a task they cannot open)."""
+    names = set(MENTION.findall(text))
+    if not names:
+        return []
+    users = User.objects.filter(username__in=names, is_active=True).exclude(pk=author.pk)
+    return sorted(u.pk for u in users if Task.objects.visible_to(u).filter(pk=task.pk).exists())
+
+
 @transaction.atomic
 def task_comment(*, task: Task, user, text: str) -> TaskEvent:
+    """意见 on a task; a leader's stands marked as a leader's remark; @username tells that person."""
     _require(user, "tracker.comment_task", task)
-    if not text.strip():
+    text = text.strip()
+    if not text:
         raise ValidationError(_("意见不能为空"))
-    return event_record(task=task, kind=TaskEvent.Kind.COMMENT, actor=user, comment=text.strip())
+    roles = task_roles(user, task)
+    data = {"mentions": _mentioned(task, text, user)}
+    if Actor.LEADER in roles and not roles & {Actor.LEAD, Actor.SUPPORT, Actor.COORDINATOR}:
+        data["leader"] = True
+    return event_record(task=task, kind=TaskEvent.Kind.COMMENT, actor=user, comment=text, **data)
 
 
 @transaction.atomic

@@ -135,7 +135,7 @@ def _task_context(request: HttpRequest, task: Task, bound: dict | None = None) -
         "report_role": Actor.LEAD if Actor.LEAD in roles else Actor.SUPPORT,
         "report_form": (bound.get("report") or ReportForm(targets=targets)) if can_report else None,
         "transition_forms": transition_forms,
-        "comment_form": (bound.get("comment") or CommentForm()) if roles - {Actor.LEADER} else None,
+        "comment_form": (bound.get("comment") or CommentForm()) if roles else None,
         "nudge_form": (bound.get("nudge") or NudgeForm()) if coordinator and task.status in OPEN else None,
         "due_form": (
             bound.get("due") or DueDateForm(initial={"version": task.version, "due_date": task.due_date})
