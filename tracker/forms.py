@@ -330,3 +330,7 @@ class BulkForm(forms.Form):
         if cleaned.get("action") == self.Action.DUE_DATE and not cleaned.get("due_date"):
             self.add_error("due_date", _("请填写新的完成时限"))
         return cleaned
+
+
+class LedgerUploadForm(forms.Form):
+    file = forms.FileField(label=_("填好的台账(.xlsx 或 .csv)"))

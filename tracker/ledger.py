@@ -35,9 +35,12 @@ LEDGER_COLUMNS = (
     _("进展情况"),
     _("状态"),
     _("逾期天数"),
+    _("完成比例(%)"),
+    # The key that lets an agency send the filled ledger back (tracker.ledger_import): keep as is.
+    _("任务ID"),
 )
 # In LEDGER_COLUMNS order; sized for an A4 landscape print of Chinese text.
-_COLUMN_WIDTHS = (6, 60, 18, 30, 12, 50, 10, 9)
+_COLUMN_WIDTHS = (6, 60, 18, 30, 12, 50, 10, 9, 10, 8)
 
 # Shown instead of a date for work with no deadline (常态化 / 长期推进 measures).
 NO_DUE_DATE = _("长期")
@@ -91,6 +94,7 @@ def ledger_queryset(tasks: QuerySet[Task], *, as_of: datetime.date | None = None
         ).filter(ledger_status__isnull=False)
     # id breaks ties between reports filed within the same clock tick.
     latest_report = reports.order_by("-created_at", "-id").values("text")[:1]
+    latest_percent = reports.order_by("-created_at", "-id").values("percent")[:1]
     assignments = Assignment.objects.select_related("agency").order_by(
         Case(When(role=Assignment.Role.LEAD, then=Value(0)), default=Value(1), output_field=IntegerField()),
         "position",
@@ -102,7 +106,7 @@ def ledger_queryset(tasks: QuerySet[Task], *, as_of: datetime.date | None = None
         .defer("document__raw_text")
         # to_attr keeps this clear of any other prefetch of "assignments" the caller made.
         .prefetch_related(Prefetch("assignments", queryset=assignments, to_attr="ledger_assignments"))
-        .annotate(ledger_report=Subquery(latest_report))
+        .annotate(ledger_report=Subquery(latest_report), ledger_percent=Subquery(latest_percent))
     )
 
 
@@ -195,11 +199,13 @@ def _values(number: int, task: Task, today: datetime.date, labels: dict[str, str
         task.ledger_report or "",
         labels[status],
         overdue,
+        task.ledger_percent,
+        task.pk,
     ]
 
 
 def _row(sheet: WriteOnlyWorksheet, values: list) -> list[WriteOnlyCell]:
-    number, content, leads, supports, due, report, status, overdue = values
+    number, content, leads, supports, due, report, status, overdue, percent, task_id = values
     return [
         _cell(sheet, number, _CENTRED),
         _cell(sheet, content, _TEXT),
@@ -209,6 +215,8 @@ def _row(sheet: WriteOnlyWorksheet, values: list) -> list[WriteOnlyCell]:
         _cell(sheet, report, _TEXT),
         _cell(sheet, status, _CENTRED),
         _cell(sheet, overdue, _OVERDUE if overdue else _CENTRED),
+        _cell(sheet, percent, _CENTRED),
+        _cell(sheet, task_id, _CENTRED),
     ]
 
 

@@ -621,3 +621,21 @@ class SavedFilter(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class LedgerUpload(models.Model):
+    """A filled-in ledger an agency sent back, kept between its preview and the confirmation."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("上传人"), on_delete=models.CASCADE, related_name="+"
+    )
+    name = models.CharField(_("文件名"), max_length=255)
+    content = models.BinaryField(_("内容"))
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("台账回传")
+        verbose_name_plural = _("台账回传")
+
+    def __str__(self) -> str:
+        return self.name

@@ -6,7 +6,19 @@ from django.urls import path, reverse_lazy
 from agencies import views as agencies
 from measures import views as imports
 
-from .views import audit, board, bulletin_templates, dashboard, documents, filters, home, notices, ranking, tasks
+from .views import (
+    audit,
+    board,
+    bulletin_templates,
+    dashboard,
+    documents,
+    filters,
+    home,
+    ledger_uploads,
+    notices,
+    ranking,
+    tasks,
+)
 
 app_name = "pages"
 
@@ -67,6 +79,10 @@ urlpatterns = [
     # Staff
     path("tasks/", tasks.my_tasks_page, name="my-tasks"),
     path("tasks/new/", tasks.task_new, name="task-new"),
+    path("tasks/ledger.xlsx", ledger_uploads.my_ledger, name="my-ledger"),
+    path("ledger/upload/", ledger_uploads.upload, name="ledger-upload"),
+    path("ledger/upload/<int:pk>/", ledger_uploads.preview, name="ledger-upload-preview"),
+    path("ledger/upload/<int:pk>/confirm/", ledger_uploads.confirm, name="ledger-upload-confirm"),
     path("filters/", filters.filter_save, name="filter-save"),
     path("filters/<int:pk>/", filters.filter_open, name="filter-open"),
     path("filters/<int:pk>/delete/", filters.filter_delete, name="filter-delete"),

@@ -99,3 +99,33 @@ def test_a_coordinator_nudges_ticked_tasks_in_bulk(page, live_server, demo, sign
     page.get_by_role("button", name="对勾选的任务执行").click()
     expect(page.get_by_role("status")).to_contain_text("已催办 2 项任务")
     assert TaskEvent.objects.filter(kind=TaskEvent.Kind.NUDGE, comment="请本周内报送进展").count() == 2
+
+
+def test_the_ledger_round_trip_in_the_browser(page, live_server, demo, sign_in, tmp_path):
+    import io
+
+    from openpyxl import load_workbook
+
+    from tracker.models import ProgressReport
+
+    sign_in(page, "staff")
+    page.goto(f"{live_server.url}/tasks/")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="下载本单位任务台账").first.click()
+    path = tmp_path / "ledger.xlsx"
+    download.value.save_as(path)
+    workbook = load_workbook(io.BytesIO(path.read_bytes()))
+    sheet = workbook.active
+    cols = {str(c.value): c.column for c in sheet[2]}
+    sheet.cell(3, cols["进展情况"]).value = "回传:平台已完成联调"
+    sheet.cell(3, cols["完成比例（%）"]).value = 70
+    task_id = sheet.cell(3, cols["任务ID"]).value
+    workbook.save(path)
+    page.get_by_role("link", name="回传填好的台账").click()
+    page.get_by_label("填好的台账（.xlsx 或 .csv）").set_input_files(str(path))
+    page.get_by_role("button", name="上传并预览").click()
+    expect(page.get_by_role("table")).to_contain_text("回传:平台已完成联调")
+    page.get_by_role("button", name="确认报送").click()
+    expect(page.locator(".messages")).to_contain_text("已按回传的台账报送 1 项")
+    report = ProgressReport.objects.filter(task_id=task_id).latest("created_at")
+    assert (report.text, report.percent) == ("回传:平台已完成联调", 70)

@@ -46,6 +46,7 @@ from tracker import services
 from tracker.models import (
     Assignment,
     DocumentAccess,
+    LedgerUpload,
     ProgressReport,
     ReportAttachment,
     ReportingRound,
@@ -110,6 +111,7 @@ class Foreign:
     draft: ImportDraft
     notification: Notification
     saved_filter: SavedFilter
+    ledger_upload: LedgerUpload
     lead_agency: Agency
     support_agency: Agency
     lead: User
@@ -162,6 +164,7 @@ def foreign(db, settings, tmp_path) -> Foreign:
     notification = Notification.objects.create(
         recipient=lead, kind=Notification.Kind.ASSIGNED, target=f"task:{task.pk}", period="walk", task=task
     )
+    ledger_upload = LedgerUpload.objects.create(user=lead, name=f"{MARK}.csv", content=b"")
     saved_filter = SavedFilter.objects.create(user=lead, name=f"{MARK}筛选", page="pages:my-tasks", query="q=x")
     draft = import_draft_create(
         user=coordinator, data=SEEDS[0].read_bytes(), name=f"{DOC_MARK}.txt", jurisdiction=jurisdiction
@@ -180,6 +183,7 @@ def foreign(db, settings, tmp_path) -> Foreign:
         draft=draft,
         notification=notification,
         saved_filter=saved_filter,
+        ledger_upload=ledger_upload,
         lead_agency=lead_agency,
         support_agency=support_agency,
         lead=lead,
@@ -303,6 +307,7 @@ PK_MODELS = {
     "ranking": "agency",  # an agency's assessment history
     "filters": "saved_filter",
     "board": "agency",  # nudge all overdue work of one agency
+    "ledger": "ledger_upload",
 }
 
 
@@ -335,6 +340,7 @@ def fill(route: Route, world: Foreign) -> list[str]:
         "agency": world.lead_agency.pk,
         "notification": world.notification.pk,
         "saved_filter": world.saved_filter.pk,
+        "ledger_upload": world.ledger_upload.pk,
     }
     choices: dict[str, list[str]] = {}
     for name in names:

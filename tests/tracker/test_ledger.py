@@ -14,7 +14,18 @@ from tracker.ledger import LEDGER_COLUMNS, ledger_filename, ledger_queryset, led
 from tracker.models import Task
 
 TODAY = datetime.date(2026, 11, 22)
-HEADERS = ["序号", "任务内容", "牵头单位", "配合单位", "完成时限", "进展情况", "状态", "逾期天数"]
+HEADERS = [
+    "序号",
+    "任务内容",
+    "牵头单位",
+    "配合单位",
+    "完成时限",
+    "进展情况",
+    "状态",
+    "逾期天数",
+    "完成比例（%）",
+    "任务ID",
+]
 
 
 def _ledger(tasks, *, today=TODAY, title=None) -> Worksheet:
@@ -49,7 +60,7 @@ def test_title_row_is_merged_and_the_header_below_it_frozen(world):
 
     assert sheet["A1"].value == "关于加快建设平台的实施意见 落实台账"
     assert sheet["A1"].font.bold and sheet["A1"].font.size == 16
-    assert [str(r) for r in sheet.merged_cells.ranges] == ["A1:H1"]
+    assert [str(r) for r in sheet.merged_cells.ranges] == ["A1:J1"]
     assert _values(sheet, 2) == HEADERS
     assert sheet.freeze_panes == "A3"
     assert sheet.print_title_rows == "$2:$2"
@@ -89,7 +100,7 @@ def test_rows_cell_by_cell(world):
     other = _values(sheet, 3)
     assert other[0] == 2
     assert other[1].startswith(f"{world.other_task.measure.ref} {world.other_task.measure.title}\n")
-    assert other[2:] == ["市教育局", None, "长期", None, "未开始", None]
+    assert other[2:-1] == ["市教育局", None, "长期", None, "未开始", None, None]
     assert sheet.max_row == 3
 
 
