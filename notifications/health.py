@@ -29,7 +29,7 @@ def _broker() -> dict:
     from tracker.celery import app
 
     try:
-        with app.connection_for_write() as conn:
+        with app.connection_for_write(settings.CELERY_BROKER_URL) as conn:
             conn.ensure_connection(max_retries=1, timeout=settings.HEALTH_BROKER_TIMEOUT_SECONDS)
         return {"status": OK}
     except Exception as exc:  # kombu raises the transport's own errors

@@ -14,6 +14,7 @@ from notifications.models import SweepRun
 pytestmark = pytest.mark.django_db
 
 
+@override_settings(CELERY_BROKER_URL="", HEALTH_SWEEP_MAX_AGE_SECONDS=0)
 def test_healthy_without_broker_or_sweep_check(client):
     response = client.get("/healthz")
     assert response.status_code == 200
@@ -50,17 +51,10 @@ def test_sweep_and_digests_keep_one_row_each():
     assert sorted(SweepRun.objects.values_list("job", flat=True)) == ["digests", "sweep"]
 
 
+# A port nothing listens on.
 @override_settings(CELERY_BROKER_URL="redis://127.0.0.1:1/0", HEALTH_BROKER_TIMEOUT_SECONDS=1)
 def test_unreachable_broker_is_503(client):
-    from tracker.celery import app
-
-    # The Celery app read its broker at start-up; point it at a port nothing listens on.
-    previous = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
-    try:
-        response = client.get("/healthz")
-    finally:
-        app.conf.broker_url = previous
+    response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["checks"]["broker"]["status"] == "fail"
     assert response.json()["checks"]["database"] == {"status": "ok"}
