@@ -30,7 +30,7 @@ max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 500)
 # Load Django once in the master; workers fork with the code already imported (faster start, less
 # memory). Database connections are opened lazily in each worker, never shared across the fork.
 preload_app = True
-accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
+accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None  # empty: no access log
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 # Proxies allowed to set X-Forwarded-Proto (SECURE_PROXY_SSL_HEADER in settings).
