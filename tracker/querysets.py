@@ -1,13 +1,14 @@
 import datetime
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Subquery
 
 
-def assigned_to(agency_id: int):
-    """Assignments of an agency, directly or through a group it belongs to (staff of 历下区 see what
-    各区县人民政府 must do)."""
-    return Q(agency_id=agency_id) | Q(agency__members=agency_id)
+def groups_of(agency_id: int):
+    """The groups an agency belongs to (staff of 历下区 see what 各区县人民政府 must do), as a subquery."""
+    from agencies.models import Agency
+
+    return Agency.members.through.objects.filter(to_agency_id=agency_id).values("from_agency_id")
 
 
 def leader_jurisdiction(user):
@@ -37,18 +38,31 @@ class TaskQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         """Every read of tasks starts here: a user sees the tasks their agency (or a group it belongs
-        to) is assigned, the tasks of documents they coordinate, and those of documents they are given."""
+        to) is assigned, the tasks of documents they coordinate, and those of documents they are given.
+
+        One `id IN (… UNION …)` rather than an OR of EXISTS: each branch is read through its own
+        index (assignments by agency, tasks by document) and the union is a few hundred ids for
+        staff, where the OR made PostgreSQL scan the whole task table (docs/benchmarks.md)."""
+        from measures.models import PolicyDocument
+
         from .models import Assignment, DocumentAccess
 
         if not user.is_authenticated:
             return self.none()
         if user.is_superuser:
             return self
-        condition = Q(Exists(DocumentAccess.objects.filter(user=user, document=OuterRef("document_id"))))
+        tasks = self.model.objects.order_by().values("pk")
+        ids = tasks.filter(document_id__in=DocumentAccess.objects.filter(user=user).values("document_id"))
         if user.agency_id:
-            condition |= Q(Exists(Assignment.objects.filter(assigned_to(user.agency_id), task=OuterRef("pk"))))
+            assignments = Assignment.objects.order_by().values("task_id")
+            ids = ids.union(
+                assignments.filter(agency_id=user.agency_id),
+                assignments.filter(agency_id__in=groups_of(user.agency_id)),
+            )
             if user.role == user.Role.COORDINATOR:
-                condition |= Q(document__coordinator_id=user.agency_id)
+                coordinated = PolicyDocument.objects.filter(coordinator_id=user.agency_id).values("pk")
+                ids = ids.union(tasks.filter(document_id__in=coordinated))
             if user.role == user.Role.LEADER:
-                condition |= Q(document__jurisdiction_id=leader_jurisdiction(user))
-        return self.filter(condition)
+                overseen = PolicyDocument.objects.filter(jurisdiction_id=leader_jurisdiction(user)).values("pk")
+                ids = ids.union(tasks.filter(document_id__in=overseen))
+        return self.filter(pk__in=ids)
