@@ -95,9 +95,10 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
     def _task(self) -> Task:
         return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
 
-    def _respond(self) -> Response:
-        """The task as it is now, with its new ETag and the actions the user may take next."""
-        task = self._task()
+    def _respond(self, task: Task | None = None) -> Response:
+        """The task as it is now, with its new ETag and the actions the user may take next. After a
+        write it is read again; a plain GET passes the task it has just read."""
+        task = task or self._task()
         roles = task_roles(self.request.user, task)
         context = {**self.get_serializer_context(), "allowed_actions": [t.name for t in allowed(task.status, roles)]}
         response = Response(s.TaskDetailSerializer(task, context=context).data)
@@ -108,7 +109,7 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
         task = self._task()
         if request.headers.get("If-None-Match") == task.etag:
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": task.etag})
-        return self._respond()
+        return self._respond(task)
 
     def _run(self, fn, **kwargs):
         try:
