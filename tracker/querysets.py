@@ -36,13 +36,14 @@ class TaskQuerySet(models.QuerySet):
             assignments = assignments.filter(role=role)
         return self.filter(Exists(assignments))
 
-    def visible_to(self, user):
+    def visible_to(self, user, *, whole: bool = False):
         """Every read of tasks starts here: a user sees the tasks their agency (or a group it belongs
         to) is assigned, the tasks of documents they coordinate, and those of documents they are given.
 
         One `id IN (… UNION …)` rather than an OR of EXISTS: each branch is read through its own
         index (assignments by agency, tasks by document) and the union is a few hundred ids for
-        staff, where the OR made PostgreSQL scan the whole task table (docs/benchmarks.md)."""
+        staff, where the OR made PostgreSQL scan the whole task table (docs/benchmarks.md).
+        `whole=True` is for reading all of them (aggregates) rather than a page."""
         from measures.models import PolicyDocument
 
         from .models import Assignment, DocumentAccess
@@ -67,6 +68,10 @@ class TaskQuerySet(models.QuerySet):
             documents = documents.filter(jurisdiction_id=leader_jurisdiction(user))
         else:
             return self.filter(pk__in=ids)
-        # Whole documents: thousands of tasks, too many to gather first; as a condition on the task
-        # itself PostgreSQL walks the list's order (an index) and stops at the page's end.
+        if whole:
+            # Aggregates read every visible task: gathered per branch through the document index.
+            return self.filter(pk__in=ids.union(tasks.filter(document_id__in=documents)))
+        # A page of a list: whole documents are thousands of tasks, too many to gather first; as a
+        # condition on the task itself PostgreSQL walks the list's order (an index) and stops at the
+        # page's end.
         return self.filter(Q(document_id__in=documents) | Q(pk__in=ids))

@@ -114,6 +114,12 @@ STORAGES = {
 }
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
+# Per process by default; several web processes share one cache with CACHE_URL=redis://…/1.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# The dashboard's aggregates read every task a leader oversees (seconds for a province): computed
+# once per user and filter for this long, and the page says when (0: computed on every request).
+DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=300)
+
 LOGIN_URL = "pages:login"
 LOGIN_REDIRECT_URL = "pages:home"
 
