@@ -36,6 +36,21 @@ class TaskQuerySet(models.QuerySet):
             assignments = assignments.filter(role=role)
         return self.filter(Exists(assignments))
 
+    def narrow_ids(self, user):
+        """The ids of the tasks a user sees one by one: those of documents they were given, and
+        those their agency or one of its groups is assigned (a union of index reads)."""
+        from .models import Assignment, DocumentAccess
+
+        tasks = self.model.objects.order_by().values("pk")
+        ids = tasks.filter(document_id__in=DocumentAccess.objects.filter(user=user).values("document_id"))
+        if not user.agency_id:
+            return ids
+        assignments = Assignment.objects.order_by().values("task_id")
+        return ids.union(
+            assignments.filter(agency_id=user.agency_id),
+            assignments.filter(agency_id__in=groups_of(user.agency_id)),
+        )
+
     def visible_to(self, user, *, whole: bool = False):
         """Every read of tasks starts here: a user sees the tasks their agency (or a group it belongs
         to) is assigned, the tasks of documents they coordinate, and those of documents they are given.
@@ -46,21 +61,14 @@ class TaskQuerySet(models.QuerySet):
         `whole=True` is for reading all of them (aggregates) rather than a page."""
         from measures.models import PolicyDocument
 
-        from .models import Assignment, DocumentAccess
-
         if not user.is_authenticated:
             return self.none()
         if user.is_superuser:
             return self
         tasks = self.model.objects.order_by().values("pk")
-        ids = tasks.filter(document_id__in=DocumentAccess.objects.filter(user=user).values("document_id"))
+        ids = self.narrow_ids(user)
         if not user.agency_id:
             return self.filter(pk__in=ids)
-        assignments = Assignment.objects.order_by().values("task_id")
-        ids = ids.union(
-            assignments.filter(agency_id=user.agency_id),
-            assignments.filter(agency_id__in=groups_of(user.agency_id)),
-        )
         documents = PolicyDocument.objects.order_by().values("pk")
         if user.role == user.Role.COORDINATOR:
             documents = documents.filter(coordinator_id=user.agency_id)

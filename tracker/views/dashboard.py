@@ -13,7 +13,7 @@ from measures.models import PolicyDocument
 from tracker.forms import TaskPageFilter
 from tracker.ledger import ledger_filename, ledger_write
 from tracker.models import Task
-from tracker.selectors import rates_by_agency, rates_by_document, totals, trend_by_month
+from tracker.selectors import rates_by_agency, rates_by_document, totals, trend_by_month, visible_documents
 
 from .common import overview_required, page
 
@@ -25,8 +25,7 @@ _SPOOL_BYTES = 8 * 1024 * 1024
 
 def _filtered(request: HttpRequest) -> tuple[TaskPageFilter, object]:
     tasks = Task.objects.visible_to(request.user, whole=True)
-    documents = PolicyDocument.objects.filter(pk__in=tasks.values("document_id"))
-    documents = documents.only("id", *PolicyDocument.LABEL_FIELDS)
+    documents = visible_documents(request.user).only("id", *PolicyDocument.LABEL_FIELDS)
     filters = TaskPageFilter(request.GET or None, queryset=tasks, request=request, documents=documents)
     return filters, (filters.qs if filters.is_bound else tasks)
 
