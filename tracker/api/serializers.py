@@ -78,6 +78,50 @@ class TaskSerializer(serializers.ModelSerializer):
         return days if days > 0 else None
 
 
+# The columns task_rows() reads: a list row, as TaskSerializer shows it.
+TASK_ROW_FIELDS = (
+    "id", "status", "due_date", "version", "updated_at", "document_id", "measure__ref", "measure__title",
+    *(f"document__{f}" for f in PolicyDocument.LABEL_FIELDS),
+)  # fmt: skip
+
+
+def task_rows(rows: list[dict]) -> list[dict]:
+    """TaskSerializer's output for a page of `.values(*TASK_ROW_FIELDS)` rows, built directly: the
+    same keys and values (tests/tracker/test_api_task_rows.py holds them equal) at a fraction of the
+    cost, since a 50-row list through model instances and DRF fields spent most of its time above
+    the database. One more query: the page's assignments."""
+    ids = [r["id"] for r in rows]
+    assignments: dict[int, list[dict]] = {i: [] for i in ids}
+    for a in (
+        Assignment.objects.filter(task_id__in=ids)
+        .order_by("task_id", "role", "position")
+        .values("task_id", "agency_id", "agency__name", "role")
+    ):
+        assignments[a["task_id"]].append({"agency_id": a["agency_id"], "agency": a["agency__name"], "role": a["role"]})
+    today = timezone.localdate()
+    moment = serializers.DateTimeField()
+    labels = dict(Task.Status.choices)
+    out = []
+    for r in rows:
+        due = r["due_date"]
+        overdue = (today - due).days if due is not None and r["status"] in OPEN else None
+        out.append({
+            "id": r["id"],
+            "ref": r["measure__ref"],
+            "title": r["measure__title"],
+            "document": r["document_id"],
+            "document_title": PolicyDocument.label(*(r[f"document__{f}"] for f in PolicyDocument.LABEL_FIELDS)),
+            "status": r["status"],
+            "status_label": str(labels[r["status"]]),
+            "due_date": due.isoformat() if due is not None else None,
+            "overdue_days": overdue if overdue and overdue > 0 else None,
+            "version": r["version"],
+            "assignments": assignments[r["id"]],
+            "updated_at": moment.to_representation(r["updated_at"]),
+        })  # fmt: skip
+    return out
+
+
 class TaskDetailSerializer(TaskSerializer):
     text = serializers.CharField(source="measure.text")
     targets = TargetSerializer(source="measure.targets", many=True)
