@@ -190,12 +190,22 @@ def generate(dsn: str, *, tasks: int, agencies: int, users: int, seed: int = 1, 
         def lead(i: int) -> int:
             return lead_agency(i, agencies)
 
+        # 签收: all but one task in fifty signed for by both agencies (a live province, not a fresh
+        # import where every receipt reminder would be owed at once).
+        signed = AT - datetime.timedelta(days=30)
+
         def assignment_rows():
             for i in range(1, tasks + 1):
-                yield (2 * i - 1, "lead", 0, lead(i), i, now)
-                yield (2 * i, "support", 0, COORDINATING + 1 + (lead(i) + 1 + i % 97) % staff_agencies, i, now)
+                received = None if i % 50 == 0 else signed
+                yield (2 * i - 1, "lead", 0, lead(i), i, signed, received)
+                yield (2 * i, "support", 0, COORDINATING + 1 + (lead(i) + 1 + i % 97) % staff_agencies, i, signed,
+                       received)  # fmt: skip
 
-        copy("tracker_assignment", "id, role, position, agency_id, task_id, assigned_at", assignment_rows())
+        copy(
+            "tracker_assignment",
+            "id, role, position, agency_id, task_id, assigned_at, received_at",
+            assignment_rows(),
+        )
         round_docs = [d for d in range(1, documents + 1) if d % 20 == 0]
         copy(
             "tracker_reportinground",
