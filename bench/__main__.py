@@ -85,6 +85,7 @@ def main() -> None:
     parser.add_argument("--send-limit", type=int, default=20_000, help="reminder mails sent to the sink")
     parser.add_argument("--mail-sessions", type=int, default=4, help="SMTP sessions of the inline sender")
     parser.add_argument("--no-digests", action="store_true")
+    parser.add_argument("--with-supervision", action="store_true", help="let the sweep issue the day's 督办单 too")
     args = parser.parse_args()
     size = data.Size.named(args.size)
     db = args.db or f"tracker_bench_{args.size}"
@@ -128,7 +129,8 @@ def main() -> None:
             record(scenario, scenarios.import_200(agencies=size.agencies, repeat=min(repeat, 10)))
         elif scenario == "notifications":
             record(scenario, scenarios.notifications(send_limit=args.send_limit, workers=args.mail_sessions,
-                                                     digests=not args.no_digests))  # fmt: skip
+                                                     digests=not args.no_digests,
+                                                     supervision=args.with_supervision))  # fmt: skip
         print(f"  ({time.perf_counter() - t0:.0f} s)", flush=True)
     print(_table(results))
     print(f"written to {args.out}")
