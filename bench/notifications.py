@@ -60,6 +60,7 @@ def main() -> None:
     parser.add_argument(
         "--reuse", action="store_true", help="keep the data of an earlier run in --db; only empty the ledger"
     )
+    parser.add_argument("--digests-only", action="store_true", help="only the weekly digests (record + send)")
     args = parser.parse_args()
     agencies = args.agencies or max(COORDINATING + 10, args.tasks // 50)
     users = args.users or max(2 * COORDINATING + 10, args.tasks // 20)
@@ -100,13 +101,15 @@ def main() -> None:
             t0 = time.perf_counter()
             counts = generate(dsn, tasks=args.tasks, agencies=agencies, users=users, history=False)
             print(f"generated in {time.perf_counter() - t0:.1f} s: {counts}", flush=True)
-        run(send=not args.no_send, workers=args.workers)
+        run(send=not args.no_send, workers=args.workers, sweeps=not args.digests_only)
     finally:
         sink.terminate()
         sink.wait(10)
 
 
-def run(*, send: bool = True, workers: int = 1, send_limit: int | None = None, digests: bool = True) -> dict:
+def run(
+    *, send: bool = True, workers: int = 1, send_limit: int | None = None, digests: bool = True, sweeps: bool = True
+) -> dict:
     """The phases on the data in the current database; returns phase → figures (stable keys)."""
     from notifications import services
     from notifications.models import Notification
@@ -147,6 +150,11 @@ def run(*, send: bool = True, workers: int = 1, send_limit: int | None = None, d
     def again() -> str:
         return f"recorded {services.sweep_run(at=AT).recorded}"
 
+    if not sweeps:
+        out["digests"] = measure(f"digests: record + send ({workers} sessions)", digest_run)
+        out["digests"]["mails_per_s"] = round(recorded["digests"] / out["digests"]["seconds"])
+        print(f"digest mails/s: {out['digests']['mails_per_s']}")
+        return out
     out["sweep_cold"] = measure("sweep: record (cold ledger)", sweep)
     out["sweep_cold"]["recorded"] = recorded["sweep"]
     if send:
