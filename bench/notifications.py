@@ -61,6 +61,7 @@ def main() -> None:
         "--reuse", action="store_true", help="keep the data of an earlier run in --db; only empty the ledger"
     )
     parser.add_argument("--digests-only", action="store_true", help="only the weekly digests (record + send)")
+    parser.add_argument("--processes", type=int, default=1, help="digests: sending processes (as celery -c N)")
     args = parser.parse_args()
     agencies = args.agencies or max(COORDINATING + 10, args.tasks // 50)
     users = args.users or max(2 * COORDINATING + 10, args.tasks // 20)
@@ -101,14 +102,31 @@ def main() -> None:
             t0 = time.perf_counter()
             counts = generate(dsn, tasks=args.tasks, agencies=agencies, users=users, history=False)
             print(f"generated in {time.perf_counter() - t0:.1f} s: {counts}", flush=True)
-        run(send=not args.no_send, workers=args.workers, sweeps=not args.digests_only)
+        run(send=not args.no_send, workers=args.workers, sweeps=not args.digests_only, processes=args.processes)
     finally:
         sink.terminate()
         sink.wait(10)
 
 
+def _send_share(args: tuple[list[int], int]) -> int:
+    from notifications import services
+
+    ids, workers = args
+    sender = services.InlineSender(workers=workers)
+    for start in range(0, len(ids), 1000):
+        sender(ids[start : start + 1000])
+    sender.close()
+    return sender.result.sent
+
+
 def run(
-    *, send: bool = True, workers: int = 1, send_limit: int | None = None, digests: bool = True, sweeps: bool = True
+    *,
+    send: bool = True,
+    workers: int = 1,
+    send_limit: int | None = None,
+    digests: bool = True,
+    sweeps: bool = True,
+    processes: int = 1,
 ) -> dict:
     """The phases on the data in the current database; returns phase → figures (stable keys)."""
     from notifications import services
@@ -141,11 +159,29 @@ def run(
         return f"sent {sender.result.sent}, failed {sender.result.failed}"
 
     def digest_run() -> str:
+        if processes > 1:
+            return digest_run_processes()
         sender = services.InlineSender(workers=workers)
         result = services.digests_run(at=AT, on_recorded=sender)
         sender.close()
         recorded["digests"] = sender.result.sent
         return f"recorded {result.recorded}, sent {sender.result.sent}, failed {sender.result.failed}"
+
+    def digest_run_processes() -> str:
+        """As Celery's prefork workers (-c N) would: record, then N processes take the chunks, each
+        sending over its own `workers` SMTP sessions (the GIL caps one process near one core)."""
+        import multiprocessing
+
+        from django.db import connections
+
+        ids: list[int] = []
+        result = services.digests_run(at=AT, on_recorded=ids.extend)
+        connections.close_all()  # never share a connection across fork
+        shares = [ids[i::processes] for i in range(processes)]
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            sent = sum(pool.map(_send_share, [(share, workers) for share in shares]))
+        recorded["digests"] = sent
+        return f"recorded {result.recorded}, sent {sent} from {processes} processes"
 
     def again() -> str:
         return f"recorded {services.sweep_run(at=AT).recorded}"
