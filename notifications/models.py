@@ -140,3 +140,24 @@ class Preference(models.Model):
     def defaults(cls, user) -> "Preference":
         """An unsaved preference with the defaults, for users who never opened the settings page."""
         return cls(user=user)
+
+
+class SweepRun(models.Model):
+    """The last run of each periodic job, one row per job: the health check reads its age (a beat
+    that stopped, or workers that no longer take the queue, show as a stale sweep)."""
+
+    class Job(models.TextChoices):
+        SWEEP = "sweep", _("提醒巡查")
+        DIGESTS = "digests", _("每周摘要")
+
+    job = models.CharField(_("任务"), max_length=16, choices=Job.choices, unique=True)
+    started_at = models.DateTimeField(_("开始时间"))
+    finished_at = models.DateTimeField(_("完成时间"))
+    recorded = models.PositiveIntegerField(_("记录数"), default=0)
+
+    class Meta:
+        verbose_name = _("巡查运行记录")
+        verbose_name_plural = _("巡查运行记录")
+
+    def __str__(self) -> str:
+        return f"{self.get_job_display()} · {self.finished_at:%Y-%m-%d %H:%M}"

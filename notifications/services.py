@@ -48,7 +48,7 @@ from tracker import supervision, workdays
 from tracker.models import ReportingRound, SupervisionNotice, TaskEvent
 
 from . import emails, schedule, selectors
-from .models import Notification, Preference
+from .models import Notification, Preference, SweepRun
 
 log = logging.getLogger(__name__)
 
@@ -349,7 +349,19 @@ def sweep_run(*, at: datetime.datetime, on_recorded: OnRecorded | None = None) -
     result.notices = supervision.notices_issue(today=today, on_issued=notices_recorded)
     result.notice_rows = sum(recorded)
     result.requeued = notifications_requeue(now=now, on_ready=on_recorded)
+    _run_finished(SweepRun.Job.SWEEP, started_at=now, recorded=result.recorded + result.notice_rows)
     return result
+
+
+def _run_finished(job: str, *, started_at: datetime.datetime, recorded: int) -> None:
+    """The job's one row, for the health check: a sweep that stops running shows as its age. One
+    upsert statement, so concurrent sweeps never collide on the unique job."""
+    SweepRun.objects.bulk_create(
+        [SweepRun(job=job, started_at=started_at, finished_at=timezone.now(), recorded=recorded)],
+        update_conflicts=True,
+        unique_fields=["job"],
+        update_fields=["started_at", "finished_at", "recorded"],
+    )
 
 
 def notifications_requeue(*, now: datetime.datetime, on_ready: OnRecorded | None, limit: int = 10_000) -> int:
@@ -550,6 +562,7 @@ def digests_run(*, at: datetime.datetime, on_recorded: OnRecorded | None = None)
                     "due_soon_days": config.due_soon_days}  # fmt: skip
             rows.append(Row(user.pk, K.DIGEST, f"user:{user.pk}", week, data=data))
         result.recorded += _record(rows, now=now, on_recorded=on_recorded)
+    _run_finished(SweepRun.Job.DIGESTS, started_at=now, recorded=result.recorded)
     return result
 
 

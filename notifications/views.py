@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -19,11 +19,21 @@ from icalendar import Calendar, Event
 
 from tracker.views.common import page, page_login_required
 
-from . import emails, schedule, selectors, services
+from . import emails, health, schedule, selectors, services
 from .forms import PreferenceForm
 from .models import Notification, Preference
 
 PAGE_SIZE = 30
+
+
+@require_http_methods(["GET", "HEAD"])
+def healthz(request: HttpRequest) -> JsonResponse:
+    """For load balancers and monitors: 200 when the database, the broker and the sweep are well,
+    503 otherwise; no login, no session (it is polled every few seconds)."""
+    healthy, body = health.health_report()
+    response = JsonResponse(body, status=200 if healthy else 503)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_safe

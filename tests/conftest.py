@@ -20,6 +20,14 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Cached pages (the dashboard) must not carry over from one test's data to the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def directory(db):
     call_command("load_directory", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115

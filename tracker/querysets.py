@@ -4,10 +4,11 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q, Subquery
 
 
-def assigned_to(agency_id: int):
-    """Assignments of an agency, directly or through a group it belongs to (staff of 历下区 see what
-    各区县人民政府 must do)."""
-    return Q(agency_id=agency_id) | Q(agency__members=agency_id)
+def groups_of(agency_id: int):
+    """The groups an agency belongs to (staff of 历下区 see what 各区县人民政府 must do), as a subquery."""
+    from agencies.models import Agency
+
+    return Agency.members.through.objects.filter(to_agency_id=agency_id).values("from_agency_id")
 
 
 def leader_jurisdiction(user):
@@ -35,20 +36,50 @@ class TaskQuerySet(models.QuerySet):
             assignments = assignments.filter(role=role)
         return self.filter(Exists(assignments))
 
-    def visible_to(self, user):
-        """Every read of tasks starts here: a user sees the tasks their agency (or a group it belongs
-        to) is assigned, the tasks of documents they coordinate, and those of documents they are given."""
+    def narrow_ids(self, user):
+        """The ids of the tasks a user sees one by one: those of documents they were given, and
+        those their agency or one of its groups is assigned (a union of index reads)."""
         from .models import Assignment, DocumentAccess
+
+        tasks = self.model.objects.order_by().values("pk")
+        ids = tasks.filter(document_id__in=DocumentAccess.objects.filter(user=user).values("document_id"))
+        if not user.agency_id:
+            return ids
+        assignments = Assignment.objects.order_by().values("task_id")
+        return ids.union(
+            assignments.filter(agency_id=user.agency_id),
+            assignments.filter(agency_id__in=groups_of(user.agency_id)),
+        )
+
+    def visible_to(self, user, *, whole: bool = False):
+        """Every read of tasks starts here: a user sees the tasks their agency (or a group it belongs
+        to) is assigned, the tasks of documents they coordinate, and those of documents they are given.
+
+        One `id IN (… UNION …)` rather than an OR of EXISTS: each branch is read through its own
+        index (assignments by agency, tasks by document) and the union is a few hundred ids for
+        staff, where the OR made PostgreSQL scan the whole task table (docs/benchmarks.md).
+        `whole=True` is for reading all of them (aggregates) rather than a page."""
+        from measures.models import PolicyDocument
 
         if not user.is_authenticated:
             return self.none()
         if user.is_superuser:
             return self
-        condition = Q(Exists(DocumentAccess.objects.filter(user=user, document=OuterRef("document_id"))))
-        if user.agency_id:
-            condition |= Q(Exists(Assignment.objects.filter(assigned_to(user.agency_id), task=OuterRef("pk"))))
-            if user.role == user.Role.COORDINATOR:
-                condition |= Q(document__coordinator_id=user.agency_id)
-            if user.role == user.Role.LEADER:
-                condition |= Q(document__jurisdiction_id=leader_jurisdiction(user))
-        return self.filter(condition)
+        tasks = self.model.objects.order_by().values("pk")
+        ids = self.narrow_ids(user)
+        if not user.agency_id:
+            return self.filter(pk__in=ids)
+        documents = PolicyDocument.objects.order_by().values("pk")
+        if user.role == user.Role.COORDINATOR:
+            documents = documents.filter(coordinator_id=user.agency_id)
+        elif user.role == user.Role.LEADER:
+            documents = documents.filter(jurisdiction_id=leader_jurisdiction(user))
+        else:
+            return self.filter(pk__in=ids)
+        if whole:
+            # Aggregates read every visible task: gathered per branch through the document index.
+            return self.filter(pk__in=ids.union(tasks.filter(document_id__in=documents)))
+        # A page of a list: whole documents are thousands of tasks, too many to gather first; as a
+        # condition on the task itself PostgreSQL walks the list's order (an index) and stops at the
+        # page's end.
+        return self.filter(Q(document_id__in=documents) | Q(pk__in=ids))

@@ -132,7 +132,10 @@ def visible_documents(user) -> QuerySet[PolicyDocument]:
         return PolicyDocument.objects.none()
     if user.is_superuser:
         return PolicyDocument.objects.all()
-    condition = Q(pk__in=Task.objects.visible_to(user).values("document_id")) | Q(access__user=user)
+    # The documents of the tasks seen one by one; those seen whole come from the conditions below
+    # (through all visible tasks this read every task of every coordinated document).
+    condition = Q(pk__in=Task.objects.filter(pk__in=Task.objects.narrow_ids(user)).values("document_id"))
+    condition |= Q(access__user=user)
     if user.role == user.Role.COORDINATOR and user.agency_id:
         condition |= Q(coordinator_id=user.agency_id)
     if user.role == user.Role.LEADER and user.agency_id:

@@ -59,6 +59,10 @@ MIDDLEWARE = [
 ]
 
 if not DEBUG:
+    # Static files from the web process itself, out of STATIC_ROOT after collectstatic (compressed
+    # copies, cache headers); a front proxy may serve STATIC_ROOT instead (docs/deployment.md). With
+    # DEBUG on (the demo, the tests) django.contrib.staticfiles serves them from the apps.
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
@@ -97,6 +101,10 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# A PostgreSQL connection costs ~20 ms to open, more than a whole list request: each web process
+# keeps its connection (checked before reuse) instead of opening one per request.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=600)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "zh-hans"
@@ -107,8 +115,20 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "static-collected"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "static-collected")
+# collectstatic writes gzip/brotli copies that whitenoise serves; without a manifest, so pages render
+# before collectstatic has run (the demo, the tests).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+
+# Per process by default; several web processes share one cache with CACHE_URL=redis://…/1.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# The dashboard's aggregates read every task a leader oversees (seconds for a province): computed
+# once per user and filter for this long, and the page says when (0: computed on every request).
+DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=300)
 
 LOGIN_URL = "pages:login"
 LOGIN_REDIRECT_URL = "pages:home"
@@ -161,9 +181,8 @@ DATA_UPLOAD_MAX_NUMBER_FILES = env.int("DATA_UPLOAD_MAX_NUMBER_FILES", default=2
 # One attachment of a progress report.
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=20 * 1024 * 1024)
 
-# Throttles count in this cache: locmem is per process, so a deployment with several server
-# processes sets CACHE_URL to Redis (redis://host:6379/1) for one count across them.
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# The API throttles count in the cache above (CACHES): with several server processes, CACHE_URL
+# must point at Redis for one count across them.
 # API requests per client: anonymous by address, signed in (token or session) by user. Empty: off.
 API_THROTTLE_RATES = {
     "anon": env.str("API_THROTTLE_ANON", default="60/minute") or None,
@@ -206,6 +225,23 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Lets a test (or a second deployment on the same Redis) keep its messages to its own workers.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+# Separate queues for the periodic sweeps and for sending (docs/deployment.md): a backlog of mail then
+# never delays the next sweep, and sending can have machines of its own. Opt-in: unset, every task
+# goes to the default queue, which a plain `celery -A tracker worker` consumes.
+CELERY_SWEEP_QUEUE = env.str("CELERY_SWEEP_QUEUE", default="")
+CELERY_MAIL_QUEUE = env.str("CELERY_MAIL_QUEUE", default="")
+CELERY_TASK_ROUTES = {
+    **{
+        name: {"queue": CELERY_SWEEP_QUEUE}
+        for name in ("notifications.tasks.sweep", "notifications.tasks.digests")
+        if CELERY_SWEEP_QUEUE
+    },
+    **{
+        name: {"queue": CELERY_MAIL_QUEUE}
+        for name in ("notifications.tasks.send_notifications", "notifications.tasks.send_notification")
+        if CELERY_MAIL_QUEUE
+    },
+}
 # Beat only starts sweeps; deadlines live in the database (no long ETAs in the broker). A run that
 # could not start on time is dropped (expires) because the next one covers the same ground.
 CELERY_BEAT_SCHEDULE = {
@@ -249,6 +285,15 @@ NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=8)
 NOTIFY_BATCH_SIZE = env.int("NOTIFY_BATCH_SIZE", default=1000)
 NOTIFY_SITE_URL = env.str("NOTIFY_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 NOTIFY_ICS_MAX_EVENTS = env.int("NOTIFY_ICS_MAX_EVENTS", default=2000)
+
+# /healthz fails when the last reminder sweep finished longer ago than this (0: not checked). With
+# a broker, beat runs it every NOTIFY_SWEEP_EVERY_SECONDS: three intervals missed means beat or the
+# sweep queue's workers are gone. Without one (the demo) nothing runs it on a schedule.
+HEALTH_SWEEP_MAX_AGE_SECONDS = env.int(
+    "HEALTH_SWEEP_MAX_AGE_SECONDS",
+    default=3 * CELERY_BEAT_SCHEDULE["notifications-sweep"]["schedule"] if CELERY_BROKER_URL else 0,
+)
+HEALTH_BROKER_TIMEOUT_SECONDS = env.int("HEALTH_BROKER_TIMEOUT_SECONDS", default=2)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -44,6 +44,24 @@ def test_staff_digest_content(world, mailoutbox):
     assert 'lang="zh-hans"' in message.alternatives[0][0]
 
 
+def test_digest_tables_share_one_style_and_travel_as_8bit(world, mailoutbox):
+    """The table rules stand once in the head, not on every cell; rows on their own lines keep every
+    line short, so the HTML goes as 8bit rather than quoted-printable (which triples Chinese text)."""
+    for i in range(30):
+        task = Task.objects.create(measure=world.task.measure.__class__.objects.create(
+            document=world.task.document, ref=f"二、{i}", title=f"推进第{i}项工作" * 8, order=100 + i),
+            document=world.task.document, due_date=DUE)  # fmt: skip
+        task.assignments.create(agency=world.lead_agency, role="lead")
+    digests()
+    message = send(digest_of(world.lead), mailoutbox)
+    html = message.alternatives[0][0]
+    head, body = html.split("</head>")
+    assert "<style>" in head and "th, td {" in head
+    assert "<td>" in body and "<td style=" not in body and "<h1 style=" in body  # the rest still inlined
+    html_part = next(p for p in message.message().walk() if p.get_content_type() == "text/html")
+    assert html_part["Content-Transfer-Encoding"] == "8bit"
+
+
 def test_staff_digest_in_english(world, mailoutbox):
     Preference.objects.create(user=world.support, language="en")
     digests()

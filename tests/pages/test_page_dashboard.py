@@ -79,3 +79,21 @@ def test_leader_sees_only_their_documents(world, client_for):
 
 def test_staff_cannot_export(client_for):
     assert client_for("lead").get(reverse("pages:ledger")).status_code == 403
+
+
+def test_dashboard_figures_are_cached_per_user_and_say_when(world, client_for, settings):
+    settings.DASHBOARD_CACHE_SECONDS = 300
+    leader = client_for("leader")
+    first = leader.get(reverse("pages:dashboard"))
+    total = first.context["totals"]["total"]
+    assert "每 5 分钟更新" in first.content.decode()
+    _closed_task(world, 10)
+    cached = leader.get(reverse("pages:dashboard"))
+    assert cached.context["totals"]["total"] == total  # within the five minutes: as computed
+    assert cached.context["computed_at"] == first.context["computed_at"]
+    # Another filter is another entry; so is the same page with the cache off.
+    assert leader.get(reverse("pages:dashboard"), {"status": "closed"}).context["totals"]["closed"] == 1
+    settings.DASHBOARD_CACHE_SECONDS = 0
+    fresh = leader.get(reverse("pages:dashboard"))
+    assert fresh.context["totals"]["total"] == total + 1
+    assert "分钟更新" not in fresh.content.decode()

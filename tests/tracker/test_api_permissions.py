@@ -178,3 +178,12 @@ def test_openapi_schema_generates_without_warnings(tmp_path):
 
     call_command("spectacular", "--fail-on-warn", "--validate", "--file", str(tmp_path / "schema.yaml"))
     assert "/api/notifications/" in (tmp_path / "schema.yaml").read_text()
+
+
+def test_task_detail_reads_the_task_once(world, django_assert_max_num_queries):
+    # The task, its assignments, targets, and the two reads of the user's roles (groups, grants);
+    # the response once read the task and its assignments a second time.
+    with django_assert_max_num_queries(5):
+        response = client_for(world, "lead").get(f"/api/tasks/{world.task.pk}/")
+    assert response.status_code == 200 and response.json()["id"] == world.task.pk
+    assert response["ETag"] == world.task.etag

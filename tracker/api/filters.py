@@ -8,7 +8,9 @@ from tracker.selectors import search_tasks
 
 class TaskFilter(django_filters.FilterSet):
     document = django_filters.NumberFilter(field_name="document_id", label=_("政策文件"))
-    status = django_filters.MultipleChoiceFilter(choices=Task.Status.choices, label=_("状态"))
+    # distinct=False: a status is a column of the task itself, so no join can repeat a row; the
+    # default DISTINCT made PostgreSQL sort every candidate row over all its columns.
+    status = django_filters.MultipleChoiceFilter(choices=Task.Status.choices, distinct=False, label=_("状态"))
     agency = django_filters.NumberFilter(method="filter_agency", label=_("单位"))
     role = django_filters.ChoiceFilter(choices=Assignment.Role.choices, method="filter_role", label=_("角色"))
     overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("逾期"))

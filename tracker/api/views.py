@@ -100,15 +100,21 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def get_queryset(self):
+        assignments = Assignment.objects.select_related("agency").order_by("role", "position")
         return (
             Task.objects.visible_to(self.request.user)
             .select_related("measure", "document", "document__coordinator")
-            .prefetch_related(
-                Prefetch(
-                    "assignments", queryset=Assignment.objects.select_related("agency").order_by("role", "position")
-                )
-            )
+            .defer("document__raw_text")
+            .prefetch_related(Prefetch("assignments", queryset=assignments))
         )
+
+    @extend_schema(responses=s.TaskSerializer(many=True))
+    def list(self, request, *args, **kwargs):
+        """The list as rows of values, not model instances (s.task_rows; same output as
+        TaskSerializer): what a user waits for most, so it skips what it does not need."""
+        tasks = self.filter_queryset(Task.objects.visible_to(request.user)).values(*s.TASK_ROW_FIELDS)
+        page = self.paginate_queryset(tasks)
+        return self.get_paginated_response(s.task_rows(page))
 
     def get_serializer_class(self):
         return s.TaskDetailSerializer if self.action == "retrieve" else s.TaskSerializer
@@ -116,9 +122,10 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
     def _task(self) -> Task:
         return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
 
-    def _respond(self) -> Response:
-        """The task as it is now, with its new ETag and the actions the user may take next."""
-        task = self._task()
+    def _respond(self, task: Task | None = None) -> Response:
+        """The task as it is now, with its new ETag and the actions the user may take next. After a
+        write it is read again; a plain GET passes the task it has just read."""
+        task = task or self._task()
         roles = task_roles(self.request.user, task)
         context = {**self.get_serializer_context(), "allowed_actions": [t.name for t in allowed(task.status, roles)]}
         response = Response(s.TaskDetailSerializer(task, context=context).data)
@@ -129,7 +136,7 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
         task = self._task()
         if request.headers.get("If-None-Match") == task.etag:
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": task.etag})
-        return self._respond()
+        return self._respond(task)
 
     def _run(self, fn, **kwargs):
         try:

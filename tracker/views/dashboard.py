@@ -1,8 +1,11 @@
 """The leaders' and coordinators' dashboard, and the ledger (台账) export of the same filters."""
 
+import hashlib
 import tempfile
 from urllib.parse import quote
 
+from django.conf import settings
+from django.core.cache import cache
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,7 +15,14 @@ from measures.models import PolicyDocument
 from tracker.forms import TaskPageFilter
 from tracker.ledger import ledger_csv_lines, ledger_filename, ledger_write
 from tracker.models import Task
-from tracker.selectors import rates_by_agency, rates_by_document, tasks_as_of, totals, trend_by_month
+from tracker.selectors import (
+    rates_by_agency,
+    rates_by_document,
+    tasks_as_of,
+    totals,
+    trend_by_month,
+    visible_documents,
+)
 
 from .common import overview_required, page, past_day
 from .filters import saved_filters
@@ -24,11 +34,40 @@ _SPOOL_BYTES = 8 * 1024 * 1024
 
 
 def _filtered(request: HttpRequest) -> tuple[TaskPageFilter, object]:
-    tasks = Task.objects.visible_to(request.user)
-    documents = PolicyDocument.objects.filter(pk__in=tasks.values("document_id"))
-    documents = documents.only("id", *PolicyDocument.LABEL_FIELDS)
+    tasks = Task.objects.visible_to(request.user, whole=True)
+    documents = visible_documents(request.user).only("id", *PolicyDocument.LABEL_FIELDS)
     filters = TaskPageFilter(request.GET or None, queryset=tasks, request=request, documents=documents)
     return filters, (filters.qs if filters.is_bound else tasks)
+
+
+def _stats(request: HttpRequest, tasks, today, as_of) -> dict:
+    """The aggregates of the page, cached per user, filter and day for DASHBOARD_CACHE_SECONDS:
+    they read every visible task, which for a province's leader takes seconds, and a dashboard a
+    few minutes old serves its purpose (the page shows the moment it was computed). `as_of` a past
+    day: the totals and per-document figures from the tasks' history; the per-agency table needs
+    today's assignments, so it is left out rather than shown mixed."""
+
+    def compute() -> dict:
+        if as_of is None:
+            figures, by_agency = tasks, rates_by_agency(tasks, today=today)
+            by_document = rates_by_document(tasks, today=today)
+        else:
+            figures, by_agency = tasks_as_of(tasks, as_of), []
+            by_document = rates_by_document(figures, today=as_of, task_ref="id")
+        return {
+            "totals": totals(figures, today=as_of or today),
+            "by_agency": by_agency,
+            "by_document": by_document,
+            "trend": trend_by_month(tasks, today=as_of or today),
+            "computed_at": timezone.now(),
+        }
+
+    seconds = settings.DASHBOARD_CACHE_SECONDS
+    if not seconds:
+        return compute()
+    query = hashlib.sha256(request.GET.urlencode().encode()).hexdigest()[:16]
+    key = f"dashboard:{request.user.pk}:{today.isoformat()}:{request.LANGUAGE_CODE}:{query}"
+    return cache.get_or_set(key, compute, seconds)
 
 
 @require_safe
@@ -37,16 +76,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     filters, tasks = _filtered(request)
     as_of = past_day(request, today)
-    if as_of is None:
-        figures, by_agency = tasks, rates_by_agency(tasks, today=today)
-        by_document = rates_by_document(tasks, today=today)
-    else:
-        # As the tasks stood that day, from their history; assignments are today's, so the
-        # per-agency table is left out rather than shown mixed.
-        today, by_agency = as_of, []
-        figures = tasks_as_of(tasks, as_of)
-        by_document = rates_by_document(figures, today=as_of, task_ref="id")
-    trend = trend_by_month(tasks, today=today)
+    stats = _stats(request, tasks, today, as_of)
+    by_agency, by_document, trend = stats["by_agency"], stats["by_document"], stats["trend"]
 
     def series(rows):
         return {
@@ -79,7 +110,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "tracker/dashboard.html",
         {
             "filters": filters,
-            "totals": totals(figures, today=today),
+            "totals": stats["totals"],
+            "computed_at": stats["computed_at"],
+            "cache_minutes": settings.DASHBOARD_CACHE_SECONDS // 60,
             "as_of": as_of,
             **saved_filters(request, "pages:dashboard"),
             "by_agency": by_agency,
