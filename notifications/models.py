@@ -161,3 +161,82 @@ class SweepRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_job_display()} · {self.finished_at:%Y-%m-%d %H:%M}"
+
+
+class Webhook(models.Model):
+    """A group robot of an office messenger (企业微信, 钉钉) that an agency or a document posts to: the
+    reminders, nudges, escalations and round openings its people receive by email go there too."""
+
+    class Service(models.TextChoices):
+        WECOM = "wecom", _("企业微信群机器人")
+        DINGTALK = "dingtalk", _("钉钉群机器人")
+
+    agency = models.ForeignKey(
+        "agencies.Agency", verbose_name=_("单位"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    document = models.ForeignKey(
+        "measures.PolicyDocument",
+        verbose_name=_("政策文件"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    service = models.CharField(_("服务"), max_length=12, choices=Service.choices)
+    url = models.URLField(_("Webhook 地址"), max_length=500)
+    # DingTalk's 加签 secret (SEC…); the post is signed with it. Empty for WeCom.
+    secret = models.CharField(_("加签密钥"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("群机器人")
+        verbose_name_plural = _("群机器人")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(agency__isnull=False, document__isnull=True)
+                | models.Q(agency__isnull=True, document__isnull=False),
+                name="webhook_agency_or_document",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_service_display()} · {self.agency or self.document}"
+
+
+class WebhookDelivery(models.Model):
+    """One post to one robot, keyed like the ledger's rows (kind, target, period): recorded with the
+    notifications it echoes, claimed, posted, marked — so it goes out once whatever the workers do."""
+
+    webhook = models.ForeignKey(
+        Webhook, verbose_name=_("群机器人"), on_delete=models.CASCADE, related_name="deliveries"
+    )
+    kind = models.CharField(_("类型"), max_length=24, choices=Notification.Kind.choices)
+    target = models.CharField(_("对象"), max_length=32)
+    period = models.CharField(_("周期"), max_length=32)
+    text = models.TextField(_("内容"))
+    status = models.CharField(
+        _("状态"), max_length=8, choices=Notification.Status.choices, default=Notification.Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    last_error = models.TextField(_("最近错误"), blank=True)
+    next_attempt_at = models.DateTimeField(_("下次尝试"), default=timezone.now)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("群消息")
+        verbose_name_plural = _("群消息")
+        constraints = [
+            models.UniqueConstraint(fields=["webhook", "kind", "target", "period"], name="webhook_delivery_once")
+        ]
+        indexes = [
+            models.Index(
+                fields=["status", "next_attempt_at"],
+                name="webhook_unsent_idx",
+                condition=models.Q(status__in=["pending", "sending"]),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.webhook_id} · {self.kind} · {self.target} · {self.period}"

@@ -47,7 +47,7 @@ from tracker import services as tracker_services
 from tracker import supervision, workdays
 from tracker.models import ReportingRound, SupervisionNotice, TaskEvent
 
-from . import emails, schedule, selectors
+from . import channels, emails, schedule, selectors
 from .models import Notification, Preference, SweepRun
 
 log = logging.getLogger(__name__)
@@ -177,7 +177,17 @@ def _record(rows: Sequence[Row], *, now: datetime.datetime, on_recorded: OnRecor
         ids = notifications_insert(rows, now=now)
         if ids and on_recorded is not None:
             transaction.on_commit(lambda: on_recorded(ids))
+        # The group robots' posts are recorded with the rows they echo (notifications.channels).
+        posts = channels.deliveries_record(ids)
+        if posts:
+            transaction.on_commit(lambda: _enqueue_posts(posts))
     return len(ids)
+
+
+def _enqueue_posts(ids: list[int]) -> None:
+    from . import tasks
+
+    tasks.enqueue_posts(ids)
 
 
 # --- the sweep -----------------------------------------------------------------------------
@@ -345,10 +355,14 @@ def sweep_run(*, at: datetime.datetime, on_recorded: OnRecorded | None = None) -
         recorded.append(len(ids))
         if ids and on_recorded is not None:
             transaction.on_commit(lambda: on_recorded(ids))
+        if posts := channels.deliveries_record(ids):
+            transaction.on_commit(lambda: _enqueue_posts(posts))
 
     result.notices = supervision.notices_issue(today=today, on_issued=notices_recorded)
     result.notice_rows = sum(recorded)
     result.requeued = notifications_requeue(now=now, on_ready=on_recorded)
+    if on_recorded is not None and (posts := channels.deliveries_due(now=now)):
+        _enqueue_posts(posts)
     _run_finished(SweepRun.Job.SWEEP, started_at=now, recorded=result.recorded + result.notice_rows)
     return result
 

@@ -73,3 +73,18 @@ def sweep() -> dict:
 def digests() -> dict:
     result = services.digests_run(at=timezone.now(), on_recorded=enqueue_sends)
     return {"recorded": result.recorded}
+
+
+def enqueue_posts(ids: list[int]) -> None:
+    """The group robots' posts, after their recording commits; the sweep re-queues what fails here."""
+    try:
+        post_to_channels.delay(list(ids))
+    except Exception:
+        log.warning("could not enqueue %d channel posts; the next sweep will", len(ids), exc_info=True)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def post_to_channels(delivery_ids: list[int]) -> dict:
+    from . import channels
+
+    return channels.deliveries_send(delivery_ids)

@@ -12,4 +12,6 @@ urlpatterns = [
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("ics/<str:token>.ics", views.calendar, name="ics"),
     path("settings/ics-reset/", views.ics_reset, name="ics-reset"),
+    path("webhooks/", views.webhooks, name="webhooks"),
+    path("webhooks/<int:pk>/delete/", views.webhook_delete, name="webhook-delete"),
 ]

@@ -7,7 +7,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -17,11 +19,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from icalendar import Calendar, Event
 
+from agencies.models import Agency
+from tracker.selectors import coordinated_documents, directory_jurisdictions
 from tracker.views.common import page, page_login_required
 
 from . import emails, health, schedule, selectors, services
-from .forms import PreferenceForm
-from .models import Notification, Preference
+from .forms import PreferenceForm, WebhookForm
+from .models import Notification, Preference, Webhook, WebhookDelivery
 
 PAGE_SIZE = 30
 
@@ -166,3 +170,47 @@ def calendar(request: HttpRequest, token: str) -> HttpResponse:
     response = HttpResponse(cal.to_ical(), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'inline; filename="agency-{agency.pk}.ics"'
     return response
+
+
+def _webhook_scope(user):
+    """The agencies and documents whose robots the user manages: those they coordinate."""
+    return (
+        Agency.objects.filter(jurisdiction__in=directory_jurisdictions(user)).order_by("name"),
+        coordinated_documents(user).defer("raw_text").order_by("-imported_at"),
+    )
+
+
+@page_login_required
+def webhooks(request: HttpRequest) -> HttpResponse:
+    """群机器人: coordinators connect an agency's or a document's 企业微信/钉钉 group to the reminders."""
+    agencies, documents = _webhook_scope(request.user)
+    if not agencies.exists() and not documents.exists():
+        raise PermissionDenied
+    form = WebhookForm(request.POST or None, agencies=agencies, documents=documents)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("已添加群机器人"))
+        return redirect("notifications:webhooks")
+    hooks = Webhook.objects.filter(Q(agency__in=agencies) | Q(document__in=documents)).select_related(
+        "agency", "document"
+    )
+    return page(
+        request,
+        "notifications/webhooks.html",
+        {
+            "form": form,
+            "hooks": hooks,
+            "recent": WebhookDelivery.objects.filter(webhook__in=hooks).order_by("-id")[:20],
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+@page_login_required
+def webhook_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    agencies, documents = _webhook_scope(request.user)
+    hook = get_object_or_404(Webhook.objects.filter(Q(agency__in=agencies) | Q(document__in=documents)), pk=pk)
+    hook.delete()
+    messages.success(request, _("已删除群机器人"))
+    return redirect("notifications:webhooks")

@@ -277,6 +277,8 @@ NOTIFY_DIGEST_HOUR = env.int("NOTIFY_DIGEST_HOUR", default=8)
 # the SMTP timeout so a slow but live worker is never doubled.
 NOTIFY_LEASE_SECONDS = env.int("NOTIFY_LEASE_SECONDS", default=30 * 60)
 NOTIFY_SMTP_TIMEOUT = env.int("NOTIFY_SMTP_TIMEOUT", default=60)
+# A group robot (企业微信, 钉钉) that does not answer in this many seconds is tried again later.
+NOTIFY_WEBHOOK_TIMEOUT = env.int("NOTIFY_WEBHOOK_TIMEOUT", default=10)
 # A pending row not picked up this long after it was due (lost enqueue, Redis down) is enqueued again.
 NOTIFY_PENDING_GRACE_SECONDS = env.int("NOTIFY_PENDING_GRACE_SECONDS", default=10 * 60)
 NOTIFY_RETRY_BASE_SECONDS = env.int("NOTIFY_RETRY_BASE_SECONDS", default=60)

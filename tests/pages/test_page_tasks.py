@@ -89,9 +89,9 @@ def test_task_page_shows_the_measure_and_the_actions_each_role_may_take(world, c
     support = client_for("support").get(url).content.decode()
     assert "报送配合情况" in support and "申请销号" not in support
     leader = client_for("leader").get(url).content.decode()
-    # Leaders read, and may only write an instruction (领导批示).
+    # Leaders read, and may only write an instruction (领导批示) or a remark (marked as a leader's).
     forms = re.findall(r'<form method="post" action="(/tasks/[^"]+)"', leader)
-    assert "只读" in leader and forms == [f"/tasks/{world.task.pk}/instruct/"]
+    assert "只读" in leader and forms == [f"/tasks/{world.task.pk}/instruct/", f"/tasks/{world.task.pk}/comment/"]
     coordinator = client_for("coordinator").get(url).content.decode()
     assert "催办" in coordinator and "调整完成时限" in coordinator and "同意销号" not in coordinator
 

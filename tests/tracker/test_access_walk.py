@@ -39,7 +39,7 @@ from agencies.models import Agency, AgencyAlias, Jurisdiction, User
 from measures.models import ImportDraft, Measure, MeasureAgency, PolicyDocument
 from measures.services import import_draft_create, import_draft_parse_run
 from notifications import emails
-from notifications.models import Notification, Preference
+from notifications.models import Notification, Preference, Webhook
 from tests.conftest import SEEDS
 from tests.factories import AgencyFactory, AssignmentFactory, DocumentFactory, MeasureFactory, TaskFactory, UserFactory
 from tracker import services
@@ -112,6 +112,7 @@ class Foreign:
     notification: Notification
     saved_filter: SavedFilter
     ledger_upload: LedgerUpload
+    webhook: Webhook
     lead_agency: Agency
     support_agency: Agency
     lead: User
@@ -164,6 +165,7 @@ def foreign(db, settings, tmp_path) -> Foreign:
     notification = Notification.objects.create(
         recipient=lead, kind=Notification.Kind.ASSIGNED, target=f"task:{task.pk}", period="walk", task=task
     )
+    webhook = Webhook.objects.create(agency=lead_agency, service="wecom", url="http://127.0.0.1:9/walk")
     ledger_upload = LedgerUpload.objects.create(user=lead, name=f"{MARK}.csv", content=b"")
     saved_filter = SavedFilter.objects.create(user=lead, name=f"{MARK}筛选", page="pages:my-tasks", query="q=x")
     draft = import_draft_create(
@@ -184,6 +186,7 @@ def foreign(db, settings, tmp_path) -> Foreign:
         notification=notification,
         saved_filter=saved_filter,
         ledger_upload=ledger_upload,
+        webhook=webhook,
         lead_agency=lead_agency,
         support_agency=support_agency,
         lead=lead,
@@ -308,6 +311,7 @@ PK_MODELS = {
     "filters": "saved_filter",
     "board": "agency",  # nudge all overdue work of one agency
     "ledger": "ledger_upload",
+    "notifications/webhooks": "webhook",  # a group robot, under the notifications pages
 }
 
 
@@ -321,7 +325,7 @@ def route_model(route: Route) -> str | None:
     if not names or names[0] not in ("pk", "id") or route.template.startswith("/admin/"):
         return None
     segments = [s for s in route.template.strip("/").split("/") if s != "api"]
-    return PK_MODELS.get(segments[0])
+    return PK_MODELS.get("/".join(segments[:2])) or PK_MODELS.get(segments[0])
 
 
 def fill(route: Route, world: Foreign) -> list[str]:
@@ -341,6 +345,7 @@ def fill(route: Route, world: Foreign) -> list[str]:
         "notification": world.notification.pk,
         "saved_filter": world.saved_filter.pk,
         "ledger_upload": world.ledger_upload.pk,
+        "webhook": world.webhook.pk,
     }
     choices: dict[str, list[str]] = {}
     for name in names:
@@ -465,6 +470,7 @@ def fingerprint(world: Foreign, walkers: dict[str, User | None]) -> list:
         Notification.objects.filter(recipient__agency__jurisdiction=jurisdiction).values(),
         Preference.objects.filter(user__agency__jurisdiction=jurisdiction).exclude(user__in=own).values(),
         SavedFilter.objects.filter(user__agency__jurisdiction=jurisdiction).exclude(user__in=own).values(),
+        Webhook.objects.filter(agency__jurisdiction=jurisdiction).values(),
         User.objects.filter(agency__jurisdiction=jurisdiction).values("password", "email", "is_active", "role"),
     ]
     return [sorted(map(repr, p)) for p in parts]

@@ -13,7 +13,7 @@ from tracker.models import TaskEvent
 pytestmark = pytest.mark.django_db
 
 
-def test_a_mention_reaches_the_person_who_may_see_the_task(world, django_capture_on_commit_callbacks):
+def test_a_mention_reaches_the_person_who_may_see_the_task(eager_celery, world, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         event = services.task_comment(
             task=world.task, user=world.coordinator, text="@support 请配合提供数据,@outsider 也看看"

@@ -13,7 +13,12 @@ from tracker.models import DocumentInstruction, Task, TaskEvent
 pytestmark = pytest.mark.django_db
 
 
-def test_a_leader_instructs_a_document_once_for_each_agency(world, client_for, django_capture_on_commit_callbacks):  # noqa: F811
+def test_a_leader_instructs_a_document_once_for_each_agency(
+    eager_celery,
+    world,
+    client_for,  # noqa: F811
+    django_capture_on_commit_callbacks,
+):
     document = world.task.document
     # A second open task of the same lead agency: its staff still hear of the instruction once.
     extra = TaskFactory(measure=MeasureFactory(document=document))
