@@ -65,7 +65,7 @@ def _rows(content: bytes, name: str) -> list[list]:
         sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
         return [list(row) for row in sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 5)]
     except Exception as exc:  # a zip that is no workbook fails in many ways inside openpyxl
-        raise LedgerError(_("不是有效的 Excel(.xlsx)或 CSV 文件")) from exc
+        raise LedgerError(_("不是有效的 Excel 文件(.xlsx)或 CSV 文件")) from exc
 
 
 def _unescape(value) -> str:

@@ -24,6 +24,14 @@ class Task(models.Model):
         SUSPENDED = "suspended", _("已暂停")
         CANCELLED = "cancelled", _("已取消")
 
+    # Open work: reports are due, deadlines count, overdue can happen (tracker.workflow's table and
+    # the querysets read these; they live here so that neither imports the other).
+    OPEN = frozenset(
+        {Status.NOT_STARTED, Status.IN_PROGRESS, Status.RETURNED, Status.CLOSURE_REQUESTED, Status.EXTENSION_REQUESTED}
+    )
+    ACTIVE = frozenset({Status.NOT_STARTED, Status.IN_PROGRESS, Status.RETURNED})
+    FINISHED = frozenset({Status.CLOSED, Status.CANCELLED})
+
     measure = models.OneToOneField(Measure, verbose_name=_("措施"), on_delete=models.CASCADE, related_name="task")
     # Denormalised from measure.document so that every list filters and sorts on one table.
     document = models.ForeignKey(

@@ -32,6 +32,7 @@ from .models import (
     Task,
 )
 from .progress import schedule
+from .selectors import latest_percent
 from .workflow import OPEN
 
 Colour = SupervisionLevel.Colour
@@ -162,8 +163,6 @@ def _schedule_states_store(batch: list[dict], today: datetime.date) -> None:
 
 def _open_tasks(batch_size: int) -> Iterator[list[dict]]:
     """Open tasks with a due date, in batches, keyset on id (the walk is daily, not per sweep)."""
-    from .selectors import latest_percent
-
     base = (
         Task.objects.filter(status__in=OPEN, due_date__isnull=False)
         .annotate(percent=latest_percent())

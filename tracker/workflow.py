@@ -11,11 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from .models import Task
 
 S = Task.Status
-
-# Open work: reports are due, deadlines count, overdue can happen.
-OPEN = frozenset({S.NOT_STARTED, S.IN_PROGRESS, S.RETURNED, S.CLOSURE_REQUESTED, S.EXTENSION_REQUESTED})
-ACTIVE = frozenset({S.NOT_STARTED, S.IN_PROGRESS, S.RETURNED})
-FINISHED = frozenset({S.CLOSED, S.CANCELLED})
+OPEN, ACTIVE, FINISHED = Task.OPEN, Task.ACTIVE, Task.FINISHED
 
 
 class Actor:

@@ -27,7 +27,7 @@ def _ok(user, target, endpoint):
         "history": True,
         "transition": user == lead,
         "report_post": user in (lead, support),
-        "comment": user in (lead, support, "coordinator"),
+        "comment": user in (lead, support, "coordinator", "leader"),  # a leader's remark is marked
         "nudge": user == "coordinator",
         "assignments": user == "coordinator",
         "due_date": user == "coordinator",
