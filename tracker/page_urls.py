@@ -3,17 +3,16 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from agencies import views as agencies
-from measures import views as imports
-
 from .views import (
     audit,
     board,
     bulletin_templates,
     dashboard,
+    directory,
     documents,
     filters,
     home,
+    imports,
     ledger_uploads,
     notices,
     ranking,
@@ -138,10 +137,10 @@ urlpatterns = [
     # Superusers
     path("audit/", audit.audit, name="audit"),
     # Directory
-    path("agencies/", agencies.directory, name="agencies"),
-    path("agencies/<int:pk>/aliases/", agencies.alias_create, name="alias-create"),
-    path("agencies/<int:pk>/duties/", agencies.duties_set, name="agency-duties"),
-    path("agencies/unknown/", agencies.unknown_queue, name="unknown-names"),
-    path("agencies/unknown/<int:jurisdiction>/map/", agencies.unknown_map, name="unknown-map"),
-    path("agencies/unknown/<int:jurisdiction>/dismiss/", agencies.unknown_dismiss, name="unknown-dismiss"),
+    path("agencies/", directory.directory, name="agencies"),
+    path("agencies/<int:pk>/aliases/", directory.alias_create, name="alias-create"),
+    path("agencies/<int:pk>/duties/", directory.duties_set, name="agency-duties"),
+    path("agencies/unknown/", directory.unknown_queue, name="unknown-names"),
+    path("agencies/unknown/<int:jurisdiction>/map/", directory.unknown_map, name="unknown-map"),
+    path("agencies/unknown/<int:jurisdiction>/dismiss/", directory.unknown_dismiss, name="unknown-dismiss"),
 ]

@@ -12,13 +12,13 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from agencies.models import Agency, AgencyAlias, Jurisdiction, User
 from measures.models import MeasureAgency
 from tracker import services as tracker_services
 from tracker.forms import AliasForm, DutiesForm, NameMapForm, agency_choices
 from tracker.selectors import coordinated_documents, directory_jurisdictions
-from tracker.views.common import coordinator_required, page, page_login_required, see_other
 
-from .models import Agency, AgencyAlias, Jurisdiction, User
+from .common import coordinator_required, page, page_login_required, see_other
 
 PAGE_SIZE = 50
 # The queue shows this many distinct names at once; mapping them makes room for the next ones.

@@ -14,16 +14,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from tracker import services as tracker_services
-from tracker.forms import CoordinatorForm, ImportUploadForm, MeasureCorrectionForm, NameMapForm, agency_choices
-from tracker.imports import import_draft_confirm
-from tracker.selectors import directory_jurisdictions, replaceable_drafts, visible_documents
-from tracker.views.common import coordinator_required, json_download, page, see_other
-
-from .models import ImportDraft, Measure, MeasureAgency
-from .parsing import ParsedMeasure
-from .parsing.metadata import find_switches
-from .services import (
+from measures.models import ImportDraft, Measure, MeasureAgency
+from measures.parsing import ParsedMeasure
+from measures.parsing.metadata import find_switches
+from measures.services import (
     DocumentImportError,
     ImportPreview,
     draft_gold,
@@ -32,6 +26,12 @@ from .services import (
     import_draft_preview,
     mention_match,
 )
+from tracker import services as tracker_services
+from tracker.forms import CoordinatorForm, ImportUploadForm, MeasureCorrectionForm, NameMapForm, agency_choices
+from tracker.imports import import_draft_confirm
+from tracker.selectors import directory_jurisdictions, replaceable_drafts, visible_documents
+
+from .common import coordinator_required, json_download, page, see_other
 
 # The waiting page reloads itself this often until the parse is done.
 PENDING_REFRESH_SECONDS = 2
