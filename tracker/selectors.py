@@ -492,6 +492,25 @@ def tasks_as_of(tasks: QuerySet[Task], day: datetime.date) -> QuerySet:
     return history.filter(history_id=Subquery(latest), id__in=tasks.values("pk")).exclude(history_type="-")
 
 
+def dashboard_figures(tasks: QuerySet[Task], *, today: datetime.date, as_of: datetime.date | None = None) -> dict:
+    """Everything the dashboard shows, for the page and the API alike. `as_of` a past day: the
+    totals and per-document figures from the tasks' history; the per-agency table needs today's
+    assignments, so it is left out rather than shown mixed."""
+    if as_of is None:
+        figures, by_agency = tasks, rates_by_agency(tasks, today=today)
+        by_document = rates_by_document(tasks, today=today)
+    else:
+        figures, by_agency = tasks_as_of(tasks, as_of), []
+        by_document = rates_by_document(figures, today=as_of, task_ref="id")
+    return {
+        "as_of": as_of,
+        "totals": totals(figures, today=as_of or today),
+        "by_agency": by_agency,
+        "by_document": by_document,
+        "trend": trend_by_month(tasks, today=as_of or today),
+    }
+
+
 def totals(tasks: QuerySet[Task], *, today: datetime.date) -> dict[str, int]:
     return tasks.aggregate(
         total=Count("pk", filter=~Q(status=S.CANCELLED)),

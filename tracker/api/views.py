@@ -31,16 +31,12 @@ from tracker.ledger import ledger_filename, ledger_queryset, ledger_write
 from tracker.models import Assignment, ProgressReport, ReportingRound, RoundEntry, SavedFilter, Task, TaskEvent
 from tracker.roles import coordinates, task_roles
 from tracker.selectors import (
+    dashboard_figures,
     is_coordinator,
     is_leader,
     notices_visible,
     overseen_documents,
     ranking_jurisdictions,
-    rates_by_agency,
-    rates_by_document,
-    tasks_as_of,
-    totals,
-    trend_by_month,
     visible_documents,
 )
 from tracker.workflow import allowed
@@ -448,19 +444,7 @@ class DashboardViewSet(viewsets.ViewSet):
                 raise exceptions.ValidationError({"as_of": _("日期格式应为 YYYY-MM-DD")}) from None
             if as_of >= today:
                 as_of = None
-        if as_of is None:
-            figures, by_agency = tasks, rates_by_agency(tasks, today=today)
-            by_document = rates_by_document(tasks, today=today)
-        else:
-            figures, by_agency = tasks_as_of(tasks, as_of), []
-            by_document = rates_by_document(figures, today=as_of, task_ref="id")
-        data = {
-            "as_of": as_of,
-            "totals": totals(figures, today=as_of or today),
-            "by_agency": by_agency,
-            "by_document": by_document,
-            "trend": trend_by_month(tasks, today=as_of or today),
-        }
+        data = dashboard_figures(tasks, today=today, as_of=as_of)
         return Response(s.DashboardSerializer(data).data)
 
 

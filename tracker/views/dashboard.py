@@ -15,14 +15,7 @@ from measures.models import PolicyDocument
 from tracker.forms import TaskPageFilter
 from tracker.ledger import ledger_csv_lines, ledger_filename, ledger_write
 from tracker.models import Task
-from tracker.selectors import (
-    rates_by_agency,
-    rates_by_document,
-    tasks_as_of,
-    totals,
-    trend_by_month,
-    visible_documents,
-)
+from tracker.selectors import dashboard_figures, visible_documents
 
 from .common import overview_required, page, past_day
 from .filters import saved_filters
@@ -43,24 +36,10 @@ def _filtered(request: HttpRequest) -> tuple[TaskPageFilter, object]:
 def _stats(request: HttpRequest, tasks, today, as_of) -> dict:
     """The aggregates of the page, cached per user, filter and day for DASHBOARD_CACHE_SECONDS:
     they read every visible task, which for a province's leader takes seconds, and a dashboard a
-    few minutes old serves its purpose (the page shows the moment it was computed). `as_of` a past
-    day: the totals and per-document figures from the tasks' history; the per-agency table needs
-    today's assignments, so it is left out rather than shown mixed."""
+    few minutes old serves its purpose (the page shows the moment it was computed)."""
 
     def compute() -> dict:
-        if as_of is None:
-            figures, by_agency = tasks, rates_by_agency(tasks, today=today)
-            by_document = rates_by_document(tasks, today=today)
-        else:
-            figures, by_agency = tasks_as_of(tasks, as_of), []
-            by_document = rates_by_document(figures, today=as_of, task_ref="id")
-        return {
-            "totals": totals(figures, today=as_of or today),
-            "by_agency": by_agency,
-            "by_document": by_document,
-            "trend": trend_by_month(tasks, today=as_of or today),
-            "computed_at": timezone.now(),
-        }
+        return {**dashboard_figures(tasks, today=today, as_of=as_of), "computed_at": timezone.now()}
 
     seconds = settings.DASHBOARD_CACHE_SECONDS
     if not seconds:
