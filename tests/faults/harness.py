@@ -330,3 +330,16 @@ def percentile(values: list[float], p: float) -> float:
         return 0.0
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def beat_until(app, condition, *, every: float, timeout: float, what: str) -> float:
+    """Tick like beat every `every` seconds until `condition()`; returns the seconds it took."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        beat_tick(app)
+        tick = time.monotonic()
+        while time.monotonic() - tick < every:
+            if condition():
+                return time.monotonic() - started
+            time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
