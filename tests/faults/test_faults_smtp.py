@@ -22,7 +22,6 @@ def test_smtp_451_for_a_while_then_accepting(cluster):
     cap = harness.env_int("FAULTS_RETRY_MAX_SECONDS", 4)
     every = harness.env_int("FAULTS_BEAT_EVERY_SECONDS", 2)
     cluster.extra_env.update(NOTIFY_RETRY_BASE_SECONDS=str(base), NOTIFY_RETRY_MAX_SECONDS=str(cap))
-    # Beat's re-queue of pending rows follows the retry delay, as NOTIFY_PENDING_GRACE_SECONDS would.
     for _ in range(5):
         harness.owed_task(4)
     cluster.worker()
