@@ -660,8 +660,10 @@ def _refused_for_good(exc: Exception) -> bool:
     the like. Retrying cannot help (the fault suite saw eight attempts over what would be two hours
     in production), so the row fails at once, visibly. Other 5xx answers (sender refused, DATA
     refused) usually mean a misconfigured server that an operator fixes, so they keep the backoff."""
-    return isinstance(exc, smtplib.SMTPRecipientsRefused) and bool(exc.recipients) and all(
-        isinstance(answer, tuple) and int(answer[0]) >= 500 for answer in exc.recipients.values()
+    return (
+        isinstance(exc, smtplib.SMTPRecipientsRefused)
+        and bool(exc.recipients)
+        and all(isinstance(answer, tuple) and int(answer[0]) >= 500 for answer in exc.recipients.values())
     )
 
 
