@@ -91,21 +91,24 @@ class Accepted:
     subject: str
     message_id: str
     notification_id: int
+    dot_at: float  # time.time() when the client's DATA was complete (the final ".")
     at: float  # time.time() when the server answered 250
 
 
 class Sink:
     """An SMTP server that records what it accepted, per (recipient, subject, Message-ID).
 
-    `delay` holds each DATA before answering (so a batch is in flight when a fault strikes);
-    `refuse_until` (time.monotonic()) answers 451 to DATA until then; `reject` answers 550 at RCPT
-    for those addresses. A message counts only once the server answered 250: a client that
-    disappears during the delay cancels the handler and nothing is stored, as a real MTA would not
-    queue a message whose DATA it never acknowledged."""
+    `delay` holds each RCPT before answering: a slow server, so a batch is in flight when a fault
+    strikes, and a client that dies meanwhile has sent no message. `data_delay` holds the answer
+    to the final "." instead: a client that dies then has sent the whole message, and this server,
+    like a real MTA that received it complete, delivers it (RFC 1047: the duplicate SMTP cannot rule
+    out). `refuse_until` (time.monotonic()) answers 451 to DATA until then; `reject` answers 550 at
+    RCPT for those addresses."""
 
     def __init__(self) -> None:
         self.accepted: list[Accepted] = []
         self.delay = 0.0
+        self.data_delay = 0.0
         self.refuse_until = 0.0
         self.reject: set[str] = set()
         self.refused = 0
@@ -115,6 +118,8 @@ class Sink:
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if address in self.reject:
             self.rejected += 1
             return "550 5.1.1 Mailbox unavailable"
@@ -122,23 +127,21 @@ class Sink:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        dot_at = time.time()
         if time.monotonic() < self.refuse_until:
             self.refused += 1
             return "451 4.3.0 Try again later"
-        if self.delay:
-            await asyncio.sleep(self.delay)
         message = email.message_from_bytes(envelope.content)
         subject = str(email.header.make_header(email.header.decode_header(message["Subject"])))
+        accepted = Accepted(
+            ",".join(envelope.rcpt_tos), subject, message["Message-ID"], int(message["X-Notification-Id"]), dot_at, 0.0
+        )
+        # The message is the server's now, whether or not the client stays to hear the answer.
         with self.lock:
-            self.accepted.append(
-                Accepted(
-                    ",".join(envelope.rcpt_tos),
-                    subject,
-                    message["Message-ID"],
-                    int(message["X-Notification-Id"]),
-                    time.time(),
-                )
-            )
+            self.accepted.append(accepted)
+        if self.data_delay:
+            await asyncio.sleep(self.data_delay)
+        accepted.at = time.time()  # stays 0 when the client was gone before the answer
         return "250 OK"
 
     def count(self) -> int:

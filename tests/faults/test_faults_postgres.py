@@ -17,7 +17,7 @@ from tests.faults import harness
 
 pytestmark = pytest.mark.faults
 
-TASKS = 200
+TASKS = 100
 LEASE = 4
 
 
