@@ -49,7 +49,8 @@ def test_sigkill_mid_batch_then_restart(cluster, slow):
             time.sleep(rng.uniform(0, 0.3 + STAFF * hold))
             at = time.time()
             worker.kill()
-            kills.append({"at": at, "statuses": dict(Notification.objects.values_list("pk", "status"))})
+            # When the kill is over (the parent reaped): no message of the dead worker can begin after.
+            kills.append({"at": time.time(), "statuses": dict(Notification.objects.values_list("pk", "status"))})
             worker.start()
             time.sleep(max(0.0, LEASE + 0.5 - (time.time() - at)))  # the dead claims' lease runs out
             harness.beat_tick(beat)
