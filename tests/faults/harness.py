@@ -280,6 +280,14 @@ def statuses() -> Counter:
     return Counter(Notification.objects.values_list("status", flat=True))
 
 
+def unsettled() -> list:
+    """The rows still to do, for a failure message."""
+    return list(
+        Notification.objects.filter(status__in=[Notification.Status.PENDING, Notification.Status.SENDING])
+        .values_list("pk", "status", "attempts", "next_attempt_at", "last_error")[:20]
+    )
+
+
 def settled() -> bool:
     """Nothing left to do: every row sent, in-app only or failed."""
     return not Notification.objects.filter(
@@ -345,4 +353,4 @@ def beat_until(app, condition, *, every: float, timeout: float, what: str) -> fl
             if condition():
                 return time.monotonic() - started
             time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}: {unsettled()}")

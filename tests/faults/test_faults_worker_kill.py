@@ -53,10 +53,12 @@ def test_sigkill_mid_batch_then_restart(cluster, slow):
             kills.append({"at": time.time(), "statuses": dict(Notification.objects.values_list("pk", "status"))})
             worker.start()
             time.sleep(max(0.0, LEASE + 0.5 - (time.time() - at)))  # the dead claims' lease runs out
-            harness.beat_tick(beat)
-            harness.wait_until(
+            # Beat goes on ticking: a row a failed attempt put back for later waits for a tick.
+            harness.beat_until(
+                beat,
                 lambda e=expected: Notification.objects.count() >= e and harness.settled(),
-                timeout=60,
+                every=LEASE + 1,
+                timeout=90,
                 what="every row settled",
             )
     finally:
