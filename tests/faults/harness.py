@@ -283,8 +283,9 @@ def statuses() -> Counter:
 def unsettled() -> list:
     """The rows still to do, for a failure message."""
     return list(
-        Notification.objects.filter(status__in=[Notification.Status.PENDING, Notification.Status.SENDING])
-        .values_list("pk", "status", "attempts", "next_attempt_at", "last_error")[:20]
+        Notification.objects.filter(status__in=[Notification.Status.PENDING, Notification.Status.SENDING]).values_list(
+            "pk", "status", "attempts", "next_attempt_at", "last_error"
+        )[:20]
     )
 
 
