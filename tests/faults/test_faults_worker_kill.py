@@ -41,9 +41,7 @@ def test_sigkill_mid_batch_then_restart(cluster, slow):
     kills: list[dict] = []
     try:
         for _ in range(repeats):
-            # Counted first: a tick left over from the last repetition may record the new rows at once.
-            expected = Notification.objects.count() + STAFF
-            harness.owed_task(STAFF)
+            task, _users = harness.owed_task(STAFF)
             hold = rng.uniform(0.02, 0.15)
             sink.delay, sink.data_delay = (hold, 0.0) if slow == "rcpt" else (0.0, hold)
             harness.beat_tick(beat)
@@ -55,13 +53,17 @@ def test_sigkill_mid_batch_then_restart(cluster, slow):
             worker.start()
             time.sleep(max(0.0, LEASE + 0.5 - (time.time() - at)))  # the dead claims' lease runs out
             # Beat goes on ticking: a row a failed attempt put back for later waits for a tick.
-            harness.beat_until(
-                beat,
-                lambda e=expected: Notification.objects.count() >= e and harness.settled(),
-                every=LEASE + 1,
-                timeout=90,
-                what="every row settled",
-            )
+            try:
+                harness.beat_until(
+                    beat,
+                    lambda t=task: Notification.objects.filter(task=t).count() >= STAFF and harness.settled(),
+                    every=LEASE + 1,
+                    timeout=90,
+                    what="every row settled",
+                )
+            except AssertionError as exc:
+                rows = list(Notification.objects.filter(task=task).values_list("kind", "period", "status"))
+                raise AssertionError(f"{exc}; task {task.pk} due {task.due_date}: {rows}") from exc
     finally:
         beat.close()
     time.sleep(1)  # a late duplicate would show now
