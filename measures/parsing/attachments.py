@@ -53,10 +53,42 @@ _TITLE_LINE_RE = re.compile(
 )
 _LINE_TOP_RE = re.compile(r"(?m)^[ \t]*一\s*[、.]")
 # The same where line breaks were lost: …(省经信厅负责)某某行动计划(2021-2023年)一、总体要求…
+# Anchored at the end (\Z with endpos): it is only tried in the stretch before each 一、, because
+# tried at every whitespace of the text it cost seconds per 10,000 characters of spaced-out text
+# (the import fuzz found a 30 KB file taking 13 s; PDF text with a space between characters
+# would have run into the parse's time limit).
 _FLAT_TITLE_RE = re.compile(
     rf"(?<=[。)\s])[ \t]*(?![一二三四五六七八九十]+\s*[、.]|\(|\d|第|附)"
-    rf"[^。;:,、()\n]{{4,60}}?{_TITLE_END}(?:\s*\([^()\n]{{1,20}}\))?[ \t]*(?=一\s*[、.])"
+    rf"[^。;:,、()\n]{{4,60}}?{_TITLE_END}(?:\s*\([^()\n]{{1,20}}\))?[ \t]*\Z"
 )
+_FLAT_TOP_RE = re.compile(r"一\s*[、.]")
+# How far before a 一、 a flat title can begin: 60 characters of title, its kind, a bracketed
+# note of up to 20 and some spaces.
+_FLAT_TITLE_REACH = 160
+
+
+def _flat_titles(norm: str) -> list[int]:
+    """Starts of _FLAT_TITLE_RE matches as finditer with a lookahead for 一、 would give them:
+    the leftmost start from where the last match ended, for it the nearest 一、, and on."""
+    tops = [m.start() for m in _FLAT_TOP_RE.finditer(norm)]
+    starts: list[int] = []
+    pos = 0
+    while True:
+        best = None
+        for end in tops:
+            if end < pos:
+                continue
+            if best is not None and end - _FLAT_TITLE_REACH > best.start():
+                break  # a later 一、 cannot have a title starting further left
+            m = _FLAT_TITLE_RE.search(norm, max(pos, end - _FLAT_TITLE_REACH), end)
+            if m is not None and (best is None or m.start() < best.start()):
+                best = m
+        if best is None:
+            return starts
+        starts.append(best.start())
+        pos = max(best.end(), best.start() + 1)
+
+
 _TOP_ANYWHERE_RE = re.compile(r"(?<![一二三四五六七八九十])一\s*[、.]")
 
 
@@ -69,9 +101,9 @@ def document_starts(norm: str, lists: list[tuple[int, int]]) -> list[int]:
         top = _LINE_TOP_RE.search(norm, m.end(), m.end() + 400)
         if top is not None and _LINE_TOP_RE.search(norm, 0, m.start()):
             starts.append(m.start())
-    for m in _FLAT_TITLE_RE.finditer(norm):
-        if _TOP_ANYWHERE_RE.search(norm, 0, m.start()):
-            starts.append(m.start())
+    for start in _flat_titles(norm):
+        if _TOP_ANYWHERE_RE.search(norm, 0, start):
+            starts.append(start)
     starts += _announced_starts(norm)
     for m in _MARKER_RE.finditer(norm):
         if any(s <= m.start() < e for s, e in lists):

@@ -1,4 +1,5 @@
 import datetime
+import smtplib
 import zoneinfo
 from io import StringIO
 
@@ -323,3 +324,26 @@ def test_inline_sender_with_several_sessions_sends_each_once(world, mailoutbox):
     sender.close()
     assert sender.result.sent == len(ids) == len(mailoutbox)
     assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_recipient_refused_for_good_fails_at_once(world, mailoutbox, monkeypatch):
+    sweep(DUE - datetime.timedelta(days=7))
+    ids = sorted(Notification.objects.values_list("pk", flat=True))
+    real = locmem.EmailBackend.send_messages
+
+    def refuse(self, messages):
+        if messages[0].to == ["lead@example.org"]:
+            raise smtplib.SMTPRecipientsRefused({"lead@example.org": (550, b"5.1.1 Mailbox unavailable")})
+        if messages[0].to == ["lead2@example.org"]:
+            raise smtplib.SMTPRecipientsRefused({"lead2@example.org": (450, b"4.2.1 Mailbox busy")})
+        return real(self, messages)
+
+    monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", refuse)
+    result = services.notifications_send(notification_ids=ids)
+    lead = Notification.objects.get(recipient=world.lead)
+    lead2 = Notification.objects.get(recipient=world.lead2)
+    assert (result.outcomes[lead.pk], lead.status, lead.attempts) == ("failed", "failed", 1)
+    assert "550" in lead.last_error
+    # A temporary refusal keeps its retries.
+    assert (result.outcomes[lead2.pk], lead2.status) == ("retry", "pending")
+    assert [m.to for m in mailoutbox] == [["support@example.org"]]
