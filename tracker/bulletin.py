@@ -109,7 +109,6 @@ def _ranking(round_: ReportingRound, today: datetime.date) -> assessment.Ranking
 
 
 def bulletin_write(bulletin: Bulletin, stream: BinaryIO) -> None:
-    workbook = Workbook()
     sheets = (
         (
             _("报送情况"),
@@ -139,10 +138,16 @@ def bulletin_write(bulletin: Bulletin, stream: BinaryIO) -> None:
     if bulletin.ranking is not None:
         header, rows = assessment.ranking_table(bulletin.ranking)
         sheets += ((_("考核排名"), header, rows, (6, 28, 8, 16, 6, 8, 8, 16, 8, 10, 6)),)
+    workbook_write(bulletin.title, sheets, stream)
+
+
+def workbook_write(title: str, sheets, stream: BinaryIO) -> None:
+    """Sheets of (name, header, rows, column widths), each headed by the title: the bulletins' Excel."""
+    workbook = Workbook()
     workbook.remove(workbook.active)
     for name, header, rows, widths in sheets:
         sheet = workbook.create_sheet(name)
-        sheet.append([safe_text(bulletin.title)])
+        sheet.append([safe_text(title)])
         sheet["A1"].font = Font(bold=True, size=14)
         sheet.append([safe_text(str(h)) for h in header])
         for cell in sheet[2]:

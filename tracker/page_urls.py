@@ -104,6 +104,12 @@ urlpatterns = [
     path("documents/<int:pk>/tasks/new/", documents.document_hand_task, name="document-hand-task"),
     path("documents/<int:pk>/instruct/", documents.document_instruct, name="document-instruct"),
     path("documents/<int:pk>/bulk/", documents.document_bulk, name="document-bulk"),
+    path("documents/<int:pk>/bulletin/", documents.document_period_bulletin, name="document-bulletin"),
+    path(
+        "documents/<int:pk>/bulletin.<str:extension>",
+        documents.document_period_bulletin_file,
+        name="document-bulletin-file",
+    ),
     # Coordinators
     path("board/", board.board, name="board"),
     path("board/agencies/<int:pk>/nudge/", board.agency_nudge, name="board-agency-nudge"),

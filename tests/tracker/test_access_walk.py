@@ -366,6 +366,7 @@ def fill(route: Route, world: Foreign) -> list[str]:
                 "task_pk": [str(world.task.pk)],
                 "report_pk": [str(world.report.pk)],
                 "order": ["0"],
+                "extension": ["xlsx", "docx"],
                 "jurisdiction": [str(world.jurisdiction.pk)],
                 "action": list(TRANSITIONS),
                 # Signed links with a broken signature: the settings/unsubscribe token of the

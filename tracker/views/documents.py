@@ -1,11 +1,12 @@
 """A policy document's page: what it asks, who coordinates, its tasks and rounds."""
 
 import io
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,16 +14,24 @@ from django.views.decorators.http import require_POST, require_safe
 
 from measures.models import MeasureAgency, PolicyDocument
 from measures.services import document_gold
-from tracker import services
+from tracker import recurring, services
 from tracker.forms import BulkForm, HandTaskForm
 from tracker.ledger import ledger_filename, ledger_write
 from tracker.models import Task
-from tracker.selectors import can_instruct_document, coordinated_documents, task_list, visible_documents
+from tracker.period_bulletin import PeriodBulletin, period_bulletin, period_bulletin_docx, period_bulletin_xlsx
+from tracker.selectors import (
+    can_instruct_document,
+    coordinated_documents,
+    overseen_documents,
+    task_list,
+    visible_documents,
+)
 from tracker.workflow import OPEN
 
-from .common import json_download, page, page_login_required, see_other
+from .common import json_download, overview_required, page, page_login_required, see_other
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 # A document page lists its tasks; big documents have a few hundred measures at most.
 TASK_LIMIT = 500
@@ -185,3 +194,36 @@ def document_bulk(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return see_other("pages:document", pk=pk)
+
+
+def _period_bulletin(request: HttpRequest, pk: int) -> PeriodBulletin:
+    """For the document's coordinators and leaders; ?period=2026-11 (this month by default)."""
+    document = get_object_or_404(overseen_documents(request.user).defer("raw_text"), pk=pk)
+    today = timezone.localdate()
+    try:
+        period = recurring.period_from_key(request.GET.get("period") or recurring.period_of(today, "month").key)
+    except ValueError:
+        raise Http404 from None
+    return period_bulletin(document=document, period=period, today=today)
+
+
+@require_safe
+@overview_required
+def document_period_bulletin(request: HttpRequest, pk: int) -> HttpResponse:
+    report = _period_bulletin(request, pk)
+    return page(request, "tracker/period_bulletin.html", {"bulletin": report})
+
+
+@require_safe
+@overview_required
+def document_period_bulletin_file(request: HttpRequest, pk: int, extension: str) -> HttpResponse:
+    formats = {"xlsx": (period_bulletin_xlsx, XLSX), "docx": (period_bulletin_docx, DOCX)}
+    if extension not in formats:
+        raise Http404
+    report = _period_bulletin(request, pk)
+    write, content_type = formats[extension]
+    response = HttpResponse(content_type=content_type)
+    filename = quote(f"{report.title}.{extension}")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
+    write(report, response)
+    return response
