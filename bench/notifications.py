@@ -109,10 +109,10 @@ def main() -> None:
 
 
 def _send_share(args: tuple[list[int], int]) -> int:
-    from notifications import services
+    from notifications import sending
 
     ids, workers = args
-    sender = services.InlineSender(workers=workers)
+    sender = sending.InlineSender(workers=workers)
     for start in range(0, len(ids), 1000):
         sender(ids[start : start + 1000])
     sender.close()
@@ -129,19 +129,19 @@ def run(
     processes: int = 1,
 ) -> dict:
     """The phases on the data in the current database; returns phase → figures (stable keys)."""
-    from notifications import services
+    from notifications import recording, sending
     from notifications.models import Notification
 
     out: dict[str, dict] = {}
     recorded = {}
 
     def sweep() -> str:
-        result = services.sweep_run(at=AT)
+        result = recording.sweep_run(at=AT)
         recorded["sweep"] = result.recorded
         return f"recorded {result.recorded}"
 
     def send_pending() -> str:
-        sender = services.InlineSender(workers=workers)
+        sender = sending.InlineSender(workers=workers)
         last, queued = 0, 0
         while send_limit is None or queued < send_limit:
             chunk = 1000 if send_limit is None else min(1000, send_limit - queued)
@@ -161,8 +161,8 @@ def run(
     def digest_run() -> str:
         if processes > 1:
             return digest_run_processes()
-        sender = services.InlineSender(workers=workers)
-        result = services.digests_run(at=AT, on_recorded=sender)
+        sender = sending.InlineSender(workers=workers)
+        result = recording.digests_run(at=AT, on_recorded=sender)
         sender.close()
         recorded["digests"] = sender.result.sent
         return f"recorded {result.recorded}, sent {sender.result.sent}, failed {sender.result.failed}"
@@ -175,7 +175,7 @@ def run(
         from django.db import connections
 
         ids: list[int] = []
-        result = services.digests_run(at=AT, on_recorded=ids.extend)
+        result = recording.digests_run(at=AT, on_recorded=ids.extend)
         connections.close_all()  # never share a connection across fork
         shares = [ids[i::processes] for i in range(processes)]
         with multiprocessing.get_context("fork").Pool(processes) as pool:
@@ -184,7 +184,7 @@ def run(
         return f"recorded {result.recorded}, sent {sent} from {processes} processes"
 
     def again() -> str:
-        return f"recorded {services.sweep_run(at=AT).recorded}"
+        return f"recorded {recording.sweep_run(at=AT).recorded}"
 
     if not sweeps:
         out["digests"] = measure(f"digests: record + send ({workers} sessions)", digest_run)

@@ -242,7 +242,7 @@ def build(
         headers={
             "List-Unsubscribe": f"<{links[_UNSUBSCRIBE_MARK]}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            # Stable per ledger row: if a send is ever repeated (see services.notification_send),
+            # Stable per ledger row: if a send is ever repeated (see sending.notification_send),
             # mail systems that de-duplicate by Message-ID show it once.
             "Message-ID": f"<notification-{notification.pk}@{domain}>",
             "X-Notification-Id": str(notification.pk),

@@ -19,10 +19,10 @@ from tracker.signals import document_instructed, round_chased
 def task_event_saved(sender, instance: TaskEvent, created: bool, raw: bool = False, **kwargs) -> None:
     if not created or raw:
         return
-    from . import services, tasks
+    from . import recording, tasks
 
     if instance.kind == TaskEvent.Kind.NUDGE:
-        services.nudge_record(event=instance, on_recorded=tasks.enqueue_sends)
+        recording.nudge_record(event=instance, on_recorded=tasks.enqueue_sends)
     elif instance.kind in (
         TaskEvent.Kind.STATUS,
         TaskEvent.Kind.ASSIGNMENT,
@@ -30,28 +30,28 @@ def task_event_saved(sender, instance: TaskEvent, created: bool, raw: bool = Fal
         TaskEvent.Kind.INSTRUCTION,
         TaskEvent.Kind.COMMENT,
     ):
-        services.event_record(event=instance, on_recorded=tasks.enqueue_sends)
+        recording.event_record(event=instance, on_recorded=tasks.enqueue_sends)
 
 
 @receiver(post_save, sender=ReportingRound, dispatch_uid="notifications.round_opened")
 def round_saved(sender, instance: ReportingRound, created: bool, raw: bool = False, **kwargs) -> None:
     if not created or raw:
         return
-    from . import services, tasks
+    from . import recording, tasks
 
     round_id = instance.pk
-    transaction.on_commit(lambda: services.round_opened_record(round_id=round_id, on_recorded=tasks.enqueue_sends))
+    transaction.on_commit(lambda: recording.round_opened_record(round_id=round_id, on_recorded=tasks.enqueue_sends))
 
 
 @receiver(round_chased, dispatch_uid="notifications.round_chased")
 def round_was_chased(sender, round: ReportingRound, user, comment: str, at, **kwargs) -> None:
-    from . import services, tasks
+    from . import recording, tasks
 
-    services.round_chase_record(round=round, user=user, comment=comment, at=at, on_recorded=tasks.enqueue_sends)
+    recording.round_chase_record(round=round, user=user, comment=comment, at=at, on_recorded=tasks.enqueue_sends)
 
 
 @receiver(document_instructed, dispatch_uid="notifications.document_instructed")
 def document_was_instructed(sender, instruction, task_ids: list[int], **kwargs) -> None:
-    from . import services, tasks
+    from . import recording, tasks
 
-    services.document_instruction_record(instruction=instruction, task_ids=task_ids, on_recorded=tasks.enqueue_sends)
+    recording.document_instruction_record(instruction=instruction, task_ids=task_ids, on_recorded=tasks.enqueue_sends)

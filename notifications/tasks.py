@@ -7,18 +7,18 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
-from . import services
+from . import recording, sending
 
 log = logging.getLogger(__name__)
 
 
 def enqueue_sends(ids: list[int]) -> None:
-    """Called after the recording transaction commits (services use transaction.on_commit).
+    """Called after the recording transaction commits (recording uses transaction.on_commit).
 
     One message per chunk of ids, not per row: the broker, the worker and the database each see a
     hundred times fewer round trips. If Redis is down here the rows stay pending and the next sweep
     re-queues them."""
-    size = services.SEND_CHUNK_SIZE
+    size = sending.SEND_CHUNK_SIZE
     for start in range(0, len(ids), size):
         try:
             send_notifications.delay(list(ids[start : start + size]))
@@ -37,7 +37,7 @@ def enqueue_sends(ids: list[int]) -> None:
     max_retries=5,
 )
 def send_notifications(self, notification_ids: list[int]) -> dict:
-    result = services.notifications_send(notification_ids=notification_ids)
+    result = sending.notifications_send(notification_ids=notification_ids)
     if result.released:
         # Handed back before their lease ran out (a slow server): a fresh message, a fresh lease.
         enqueue_sends(result.released)
@@ -57,21 +57,21 @@ def send_notifications(self, notification_ids: list[int]) -> dict:
 def send_notification(self, notification_id: int) -> str:
     """The one-id task of earlier releases, kept so messages already in the broker at deploy time
     are still consumed."""
-    outcome, delay = services.notification_send(notification_id=notification_id)
-    if outcome == services.Outcome.RETRY and self.request.retries < self.max_retries:
+    outcome, delay = sending.notification_send(notification_id=notification_id)
+    if outcome == sending.Outcome.RETRY and self.request.retries < self.max_retries:
         raise self.retry(countdown=delay)
     return outcome
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def sweep() -> dict:
-    result = services.sweep_run(at=timezone.now(), on_recorded=enqueue_sends)
+    result = recording.sweep_run(at=timezone.now(), on_recorded=enqueue_sends)
     return {"recorded": result.recorded, "requeued": result.requeued}
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def digests() -> dict:
-    result = services.digests_run(at=timezone.now(), on_recorded=enqueue_sends)
+    result = recording.digests_run(at=timezone.now(), on_recorded=enqueue_sends)
     return {"recorded": result.recorded}
 
 

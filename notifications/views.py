@@ -23,7 +23,8 @@ from agencies.models import Agency
 from tracker.selectors import coordinated_documents, directory_jurisdictions
 from tracker.views.common import page, page_login_required
 
-from . import emails, health, schedule, selectors, services
+from . import emails, health, schedule, selectors
+from . import preferences as prefs
 from .forms import PreferenceForm, WebhookForm
 from .models import Notification, Preference, Webhook, WebhookDelivery
 
@@ -53,7 +54,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
     """Open what a notification is about, marking it read on the way."""
     notification = get_object_or_404(Notification.objects.filter(recipient=request.user), pk=pk)
-    services.notification_mark_read(user=request.user, ids=[notification.pk])
+    prefs.notification_mark_read(user=request.user, ids=[notification.pk])
     if notification.task_id:
         return redirect("pages:task", pk=notification.task_id)
     # A round or a digest is about the agency's list of tasks.
@@ -64,7 +65,7 @@ def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def mark_read(request: HttpRequest) -> HttpResponse:
     ids = request.POST.getlist("id")
-    services.notification_mark_read(user=request.user, ids=[int(i) for i in ids if i.isdigit()] if ids else None)
+    prefs.notification_mark_read(user=request.user, ids=[int(i) for i in ids if i.isdigit()] if ids else None)
     return redirect("notifications:inbox")
 
 
@@ -90,7 +91,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
     form = PreferenceForm(request.POST or None, instance=preference)
     saved = False
     if request.method == "POST" and form.is_valid():
-        services.preference_update(user=user, **form.cleaned_data)
+        prefs.preference_update(user=user, **form.cleaned_data)
         saved = True
     ics_url = ""
     if user.agency_id:
@@ -109,7 +110,7 @@ def ics_reset(request: HttpRequest) -> HttpResponse:
     user, token = _token_user(request)
     if user is None:
         return redirect_to_login(reverse("notifications:settings"))
-    services.ics_link_reset(user=user)
+    prefs.ics_link_reset(user=user)
     messages.success(request, _("已生成新的日历订阅链接,原链接已失效"))
     return redirect(reverse("notifications:settings") + (f"?t={token}" if token else ""))
 
@@ -123,7 +124,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     user = get_object_or_404(get_user_model(), pk=user_id, is_active=True)
     done = False
     if request.method == "POST":
-        services.unsubscribe(user=user)
+        prefs.unsubscribe(user=user)
         done = True
     return page(request, "notifications/unsubscribe.html", {"token": token, "done": done, "person": user})
 

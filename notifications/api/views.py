@@ -7,7 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
-from notifications import emails, selectors, services
+from notifications import emails, preferences, selectors
 from notifications.models import Notification, Preference
 
 
@@ -69,7 +69,7 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     @action(detail=True, methods=["post"])
     def read(self, request, pk=None):
         notification = self.get_object()
-        services.notification_mark_read(user=request.user, ids=[notification.pk])
+        preferences.notification_mark_read(user=request.user, ids=[notification.pk])
         notification.refresh_from_db()
         return Response(self.get_serializer(notification).data)
 
@@ -78,7 +78,7 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     def read_all(self, request):
         body = MarkReadSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        count = services.notification_mark_read(user=request.user, ids=body.validated_data.get("ids"))
+        count = preferences.notification_mark_read(user=request.user, ids=body.validated_data.get("ids"))
         return Response({"marked": count})
 
     def _preference(self, user) -> Preference:
@@ -94,11 +94,11 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
             return Response(PreferenceSerializer(preference).data)
         body = PreferenceSerializer(preference, data=request.data, partial=request.method == "PATCH")
         body.is_valid(raise_exception=True)
-        updated = services.preference_update(user=request.user, **body.validated_data)
+        updated = preferences.preference_update(user=request.user, **body.validated_data)
         return Response(PreferenceSerializer(updated).data)
 
     @extend_schema(request=None, responses=PreferenceSerializer)
     @action(detail=False, methods=["post"], url_path="preferences/ics-reset")
     def ics_reset(self, request):
         """A new calendar link; the old one answers 404 from now on."""
-        return Response(PreferenceSerializer(services.ics_link_reset(user=request.user)).data)
+        return Response(PreferenceSerializer(preferences.ics_link_reset(user=request.user)).data)

@@ -15,8 +15,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from notifications import channels
-from notifications import services as notify
+from notifications import channels, recording
 from notifications.models import Notification, Webhook, WebhookDelivery
 from tests.notifications.conftest import DUE
 from tracker import services
@@ -55,7 +54,7 @@ def robot():
 
 
 def _sweep(day):
-    return notify.sweep_run(
+    return recording.sweep_run(
         at=datetime.datetime.combine(day, datetime.time(9), tzinfo=SH), on_recorded=lambda ids: None
     )
 

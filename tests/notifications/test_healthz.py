@@ -8,7 +8,7 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from notifications import services
+from notifications import recording
 from notifications.models import SweepRun
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +32,7 @@ def test_sweep_age_decides(client):
         "error": "never run",
         "max_age_seconds": 2700,
     }
-    services.sweep_run(at=timezone.now())
+    recording.sweep_run(at=timezone.now())
     run = SweepRun.objects.get(job="sweep")
     response = client.get("/healthz")
     assert response.status_code == 200 and response.json()["checks"]["sweep"]["status"] == "ok"
@@ -45,9 +45,9 @@ def test_sweep_age_decides(client):
 
 
 def test_sweep_and_digests_keep_one_row_each():
-    services.sweep_run(at=timezone.now())
-    services.sweep_run(at=timezone.now())
-    services.digests_run(at=timezone.now().astimezone(zoneinfo.ZoneInfo("Asia/Shanghai")).replace(hour=23))
+    recording.sweep_run(at=timezone.now())
+    recording.sweep_run(at=timezone.now())
+    recording.digests_run(at=timezone.now().astimezone(zoneinfo.ZoneInfo("Asia/Shanghai")).replace(hour=23))
     assert sorted(SweepRun.objects.values_list("job", flat=True)) == ["digests", "sweep"]
 
 

@@ -7,7 +7,7 @@ import zoneinfo
 import pytest
 from django.urls import reverse
 
-from notifications import services as notify
+from notifications import recording
 from tests.notifications.conftest import DUE
 from tests.pages.conftest import client_for  # noqa: F401 - shared fixture
 from tracker.models import SupervisionLevel, SupervisionNotice
@@ -18,7 +18,7 @@ SH = zoneinfo.ZoneInfo("Asia/Shanghai")
 
 @pytest.fixture
 def issued(world):
-    notify.sweep_run(at=datetime.datetime.combine(DUE + datetime.timedelta(days=2), datetime.time(9), tzinfo=SH))
+    recording.sweep_run(at=datetime.datetime.combine(DUE + datetime.timedelta(days=2), datetime.time(9), tzinfo=SH))
     return SupervisionNotice.objects.get(task=world.task)
 
 

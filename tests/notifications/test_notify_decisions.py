@@ -6,7 +6,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from notifications import emails, services
+from notifications import emails, recording
 from notifications.models import Notification
 from tests.factories import AgencyFactory, UserFactory
 from tracker import services as tracker_services
@@ -96,7 +96,7 @@ def test_an_opened_round_reaches_the_agencies_that_owe_it_once(world, django_cap
     assert {u for u, _k in first} == {"lead", "lead2", "support", "outsider"}
     assert "一季度调度" in emails.headline(Notification.objects.filter(kind=K.ROUND_OPENED).first())
     # The sweep records it again for recent rounds: nothing new.
-    services.sweep_run(at=timezone.now())
+    recording.sweep_run(at=timezone.now())
     assert _rows(K.ROUND_OPENED) == first
     assert ReportingRound.objects.get(pk=round.pk).is_open
 
@@ -110,7 +110,7 @@ def test_the_sweep_records_an_opened_round_whose_notice_was_lost(world):
         due_date=timezone.localdate() + datetime.timedelta(days=10),
     )
     assert not Notification.objects.filter(kind=K.ROUND_OPENED).exists()
-    services.sweep_run(at=timezone.now())
+    recording.sweep_run(at=timezone.now())
     assert {u for u, _k in _rows(K.ROUND_OPENED)} == {"lead", "lead2", "support", "outsider"}
 
 

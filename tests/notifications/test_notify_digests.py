@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import translation
 
-from notifications import emails, services
+from notifications import emails, recording, sending
 from notifications.models import Notification, Preference
 from tracker.models import ReportingRound, RoundEntry, Task
 
@@ -16,8 +16,8 @@ DUE = datetime.date(2026, 3, 31)
 MONDAY = datetime.datetime(2026, 4, 13, 8, 0, tzinfo=SH)
 
 
-def digests(when=MONDAY) -> services.RunResult:
-    return services.digests_run(at=when)
+def digests(when=MONDAY) -> recording.RunResult:
+    return recording.digests_run(at=when)
 
 
 def digest_of(user) -> Notification:
@@ -25,7 +25,7 @@ def digest_of(user) -> Notification:
 
 
 def send(n: Notification, mailoutbox):
-    services.notification_send(notification_id=n.pk)
+    sending.notification_send(notification_id=n.pk)
     return next(m for m in reversed(mailoutbox) if m.to == [n.recipient.email])
 
 

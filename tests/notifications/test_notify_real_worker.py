@@ -19,7 +19,7 @@ from aiosmtpd.controller import Controller
 from django.db import connection, connections
 
 from agencies.models import User
-from notifications import schedule, services, tasks
+from notifications import recording, schedule, tasks
 from notifications.models import Notification
 from tests.celery_worker import Worker, free_port
 from tests.factories import UserFactory
@@ -29,7 +29,7 @@ from tracker.models import Task
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 # The worker's claim lease. A send chunk hands back its unsent rows once half of it has gone (see
-# services.notifications_send), so it must leave room for a few 1-second deliveries before that:
+# sending.notifications_send), so it must leave room for a few 1-second deliveries before that:
 # the SIGKILL test kills while a chunk is still claimed and in flight.
 LEASE_SECONDS = 8
 
@@ -129,8 +129,8 @@ def _world(staff: int) -> tuple[Task, list[User]]:
     return task, users
 
 
-def _sweep() -> services.RunResult:
-    return services.sweep_run(at=datetime.datetime.now(tz=schedule.TZ), on_recorded=tasks.enqueue_sends)
+def _sweep() -> recording.RunResult:
+    return recording.sweep_run(at=datetime.datetime.now(tz=schedule.TZ), on_recorded=tasks.enqueue_sends)
 
 
 def _wait_all_sent(expected: int, timeout: float) -> None:

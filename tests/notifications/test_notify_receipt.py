@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from notifications import services as notify
+from notifications import recording
 from notifications.models import Notification
 from tests.pages.conftest import client_for  # noqa: F401 - shared fixture
 from tracker import services
@@ -27,7 +27,7 @@ def _handed_over(world, day: datetime.date) -> None:
 
 
 def _sweep(day: datetime.date):
-    return notify.sweep_run(at=datetime.datetime.combine(day, datetime.time(9), tzinfo=SH))
+    return recording.sweep_run(at=datetime.datetime.combine(day, datetime.time(9), tzinfo=SH))
 
 
 def _rows(kind):

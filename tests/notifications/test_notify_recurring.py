@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from measures.parsing import parse_document
-from notifications import services as notify
+from notifications import recording
 from notifications.models import Notification
 from tests.pages.conftest import client_for  # noqa: F401 - shared fixture
 from tracker import recurring, services
@@ -20,7 +20,7 @@ D = datetime.date
 
 
 def _sweep(day: D):
-    notify.sweep_run(at=datetime.datetime.combine(day, datetime.time(9), tzinfo=SH))
+    recording.sweep_run(at=datetime.datetime.combine(day, datetime.time(9), tzinfo=SH))
 
 
 def _rounds():

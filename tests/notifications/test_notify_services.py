@@ -7,7 +7,7 @@ import pytest
 from django.core.mail.backends import locmem
 from django.core.management import call_command
 
-from notifications import emails, services
+from notifications import emails, recording, sending
 from notifications.models import Notification, Preference
 from tests.factories import AgencyFactory, AssignmentFactory, MeasureFactory, TaskFactory, UserFactory
 from tracker import services as tracker_services
@@ -23,8 +23,8 @@ def at(day: datetime.date, hour: int = 9) -> datetime.datetime:
     return datetime.datetime(day.year, day.month, day.day, hour, tzinfo=SH)
 
 
-def sweep(day: datetime.date) -> services.RunResult:
-    return services.sweep_run(at=at(day))
+def sweep(day: datetime.date) -> recording.RunResult:
+    return recording.sweep_run(at=at(day))
 
 
 def rows(**filters):
@@ -152,7 +152,7 @@ def test_run_sweep_command_sends_inline_and_second_run_does_nothing(world, mailo
 
 def _send_all():
     for pk in Notification.objects.filter(status="pending").values_list("pk", flat=True):
-        services.notification_send(notification_id=pk)
+        sending.notification_send(notification_id=pk)
 
 
 def test_email_parts_links_and_headers(world, mailoutbox, settings):
@@ -215,21 +215,21 @@ def test_send_failure_backs_off_then_fails_visibly(world, settings, monkeypatch)
         raise ConnectionRefusedError("SMTP down")
 
     monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", refuse)
-    outcome, delay = services.notification_send(notification_id=n.pk)
+    outcome, delay = sending.notification_send(notification_id=n.pk)
     n.refresh_from_db()
     assert (outcome, n.status, n.attempts) == ("retry", "pending", 1)
     assert delay == settings.NOTIFY_RETRY_BASE_SECONDS and "SMTP down" in n.last_error
-    outcome, _ = services.notification_send(notification_id=n.pk)
+    outcome, _ = sending.notification_send(notification_id=n.pk)
     n.refresh_from_db()
     assert (outcome, n.status, n.attempts) == ("failed", "failed", 2)
-    assert services.notification_send(notification_id=n.pk) == ("skipped", 0)
+    assert sending.notification_send(notification_id=n.pk) == ("skipped", 0)
 
 
 def test_claim_is_exclusive(world, mailoutbox):
     sweep(DUE - datetime.timedelta(days=7))
     n = Notification.objects.get(recipient=world.lead)
-    assert services.notification_send(notification_id=n.pk)[0] == "sent"
-    assert services.notification_send(notification_id=n.pk)[0] == "skipped"
+    assert sending.notification_send(notification_id=n.pk)[0] == "sent"
+    assert sending.notification_send(notification_id=n.pk)[0] == "skipped"
     assert len([m for m in mailoutbox if m.to == ["lead@example.org"]]) == 1
 
 
@@ -240,7 +240,7 @@ def test_stale_sending_rows_are_requeued(world, mailoutbox, django_capture_on_co
     Notification.objects.filter(pk=n.pk).update(status="sending", next_attempt_at=at(DUE) - datetime.timedelta(days=30))
     seen: list[int] = []
     with django_capture_on_commit_callbacks(execute=True):
-        result = services.sweep_run(at=at(DUE - datetime.timedelta(days=7)), on_recorded=seen.extend)
+        result = recording.sweep_run(at=at(DUE - datetime.timedelta(days=7)), on_recorded=seen.extend)
     assert n.pk in seen and result.requeued >= 1
     assert Notification.objects.get(pk=n.pk).status == "pending"
 
@@ -256,7 +256,7 @@ def test_manual_nudge_becomes_notification(world, mailoutbox, django_capture_on_
     assert len(rows(kind=K.MANUAL_NUDGE)) == 1
     n = Notification.objects.get(kind=K.MANUAL_NUDGE)
     assert queued == [n.pk]
-    services.notification_send(notification_id=n.pk)
+    sending.notification_send(notification_id=n.pk)
     message = mailoutbox[-1]
     assert message.to == ["support@example.org"] and "请本周内报送" in message.body and "市发展改革委" in message.body
 
@@ -272,7 +272,7 @@ def test_chunk_failure_retries_only_that_row(world, mailoutbox, monkeypatch):
         return real(self, messages)
 
     monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", refuse_lead)
-    result = services.notifications_send(notification_ids=ids)
+    result = sending.notifications_send(notification_ids=ids)
     lead = Notification.objects.get(recipient=world.lead)
     assert result.outcomes[lead.pk] == "retry" and list(result.retry_in) == [lead.pk]
     assert (lead.status, lead.attempts) == ("pending", 1)
@@ -280,7 +280,7 @@ def test_chunk_failure_retries_only_that_row(world, mailoutbox, monkeypatch):
     assert sorted(m.to[0] for m in mailoutbox) == ["lead2@example.org", "support@example.org"]
     # The same ids again once the server recovers: the sent rows are skipped, the failed one goes out.
     monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", real)
-    result = services.notifications_send(notification_ids=ids)
+    result = sending.notifications_send(notification_ids=ids)
     assert result.count("sent") == 1 and result.count("skipped") == 2
     assert len(mailoutbox) == 3
 
@@ -289,11 +289,11 @@ def test_chunk_hands_back_unsent_rows_when_half_the_lease_is_gone(world, mailout
     sweep(DUE - datetime.timedelta(days=7))
     ids = sorted(Notification.objects.values_list("pk", flat=True))
     settings.NOTIFY_LEASE_SECONDS = 0  # the lease is over before the first mail
-    result = services.notifications_send(notification_ids=ids)
+    result = sending.notifications_send(notification_ids=ids)
     assert result.released == ids and not mailoutbox
     assert set(Notification.objects.values_list("status", "attempts")) == {("pending", 0)}
     settings.NOTIFY_LEASE_SECONDS = 60
-    assert services.notifications_send(notification_ids=result.released).count("sent") == 3
+    assert sending.notifications_send(notification_ids=result.released).count("sent") == 3
 
 
 def test_same_content_rendered_once_per_chunk_with_own_links(world, mailoutbox, monkeypatch):
@@ -301,7 +301,7 @@ def test_same_content_rendered_once_per_chunk_with_own_links(world, mailoutbox, 
     calls = []
     render = emails.render
     monkeypatch.setattr(emails, "render", lambda n, **kw: calls.append(n.pk) or render(n, **kw))
-    services.notifications_send(notification_ids=list(Notification.objects.values_list("pk", flat=True)))
+    sending.notifications_send(notification_ids=list(Notification.objects.values_list("pk", flat=True)))
     assert len(calls) == 1 and len(mailoutbox) == 3
     for message in mailoutbox:
         user_id = Notification.objects.get(recipient__email=message.to[0]).recipient_id
@@ -319,7 +319,7 @@ def test_inline_sender_with_several_sessions_sends_each_once(world, mailoutbox):
     sweep(DUE + datetime.timedelta(days=7))  # nudges are past; yellow escalations to coordinators
     sweep(DUE - datetime.timedelta(days=7))
     ids = list(Notification.objects.values_list("pk", flat=True))
-    sender = services.InlineSender(workers=2, chunk_size=1)
+    sender = sending.InlineSender(workers=2, chunk_size=1)
     sender(ids)
     sender.close()
     assert sender.result.sent == len(ids) == len(mailoutbox)
@@ -339,7 +339,7 @@ def test_recipient_refused_for_good_fails_at_once(world, mailoutbox, monkeypatch
         return real(self, messages)
 
     monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", refuse)
-    result = services.notifications_send(notification_ids=ids)
+    result = sending.notifications_send(notification_ids=ids)
     lead = Notification.objects.get(recipient=world.lead)
     lead2 = Notification.objects.get(recipient=world.lead2)
     assert (result.outcomes[lead.pk], lead.status, lead.attempts) == ("failed", "failed", 1)

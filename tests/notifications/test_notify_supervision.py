@@ -7,7 +7,7 @@ import zoneinfo
 
 import pytest
 
-from notifications import services as notify
+from notifications import emails, recording
 from notifications.models import Notification
 from tests.factories import AssignmentFactory, MeasureFactory, TaskFactory, UserFactory
 from tests.notifications.conftest import DUE
@@ -20,7 +20,7 @@ K = Notification.Kind
 
 
 def _sweep(day: datetime.date):
-    return notify.sweep_run(at=datetime.datetime.combine(day, datetime.time(9), tzinfo=SH))
+    return recording.sweep_run(at=datetime.datetime.combine(day, datetime.time(9), tzinfo=SH))
 
 
 def _notices(task=None):
@@ -49,7 +49,7 @@ def test_blue_goes_to_the_liaison_with_a_copy_to_the_leader(world, duties):
     assert notice.answer_due == DUE
     rows = {n.recipient.username: n.data["copy"] for n in Notification.objects.filter(kind=K.SUPERVISION)}
     assert rows == {"liaison": False, "leader": True}
-    assert "蓝色督办单" in notify.emails.headline(Notification.objects.filter(kind=K.SUPERVISION).first())
+    assert "蓝色督办单" in emails.headline(Notification.objects.filter(kind=K.SUPERVISION).first())
 
 
 def test_a_task_forty_days_late_keeps_getting_its_red_notice(world, duties):
@@ -156,4 +156,4 @@ def test_the_days_walk_does_not_grow_with_tasks(world, duties, django_assert_max
     # already; per jurisdiction: the counter (locked), issued again, insert; the recipients and their
     # ledger rows; the day marked done.
     with django_assert_max_num_queries(30):
-        assert supervision.notices_issue(today=DUE + datetime.timedelta(days=1), on_issued=notify._notice_rows) == 31
+        assert supervision.notices_issue(today=DUE + datetime.timedelta(days=1), on_issued=recording._notice_rows) == 31

@@ -5,7 +5,7 @@ import time_machine
 from icalendar import Calendar
 from rest_framework.test import APIClient
 
-from notifications import emails, services
+from notifications import emails, recording
 from notifications.models import Notification, Preference
 from tracker.models import ReportingRound, RoundEntry
 
@@ -14,8 +14,8 @@ DUE = datetime.date(2026, 3, 31)
 
 
 def _seed(world):
-    services.sweep_run(at=datetime.datetime(2026, 3, 24, 9, tzinfo=SH))
-    services.sweep_run(at=datetime.datetime(2026, 4, 7, 9, tzinfo=SH))
+    recording.sweep_run(at=datetime.datetime(2026, 3, 24, 9, tzinfo=SH))
+    recording.sweep_run(at=datetime.datetime(2026, 4, 7, 9, tzinfo=SH))
 
 
 def test_inbox_page_lists_own_and_marks_read(world, client):

@@ -8,8 +8,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from notifications import selectors
-from notifications import services as notify
+from notifications import recording, selectors
 from tests.notifications.conftest import DUE
 from tracker import services
 from tracker.models import Task
@@ -19,7 +18,7 @@ SH = zoneinfo.ZoneInfo("Asia/Shanghai")
 
 
 def _sweep(day: datetime.date):
-    return notify.sweep_run(at=datetime.datetime.combine(day, datetime.time(9), tzinfo=SH))
+    return recording.sweep_run(at=datetime.datetime.combine(day, datetime.time(9), tzinfo=SH))
 
 
 @pytest.fixture

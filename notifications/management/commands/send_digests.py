@@ -2,7 +2,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from agencies.management.base import TranslatedHelpCommand
-from notifications import services
+from notifications import recording, sending
 
 from ._common import parse_at
 
@@ -14,9 +14,9 @@ class Command(TranslatedHelpCommand):
         parser.add_argument("--at", help=gettext_lazy("按此时刻执行,例如 '2026-03-02 08:00'(北京时间)"))
 
     def handle(self, *args, at=None, **options) -> None:
-        sender = services.InlineSender()
+        sender = sending.InlineSender()
         try:
-            result = services.digests_run(at=parse_at(at), on_recorded=sender)
+            result = recording.digests_run(at=parse_at(at), on_recorded=sender)
         finally:
             sender.close()
         self.stdout.write(
