@@ -311,11 +311,17 @@ def beat_app(redis: RedisServer):
     the sweep's message to the workers. The test process's own app stays pointed where it was."""
     from celery import Celery
 
-    return Celery("faults-beat", broker=redis.url, set_as_current=False)
+    app = Celery("faults-beat", broker=redis.url, set_as_current=False)
+    # Celery takes CELERY_BROKER_URL from the environment over the broker it is given (CI exports
+    # the machine's Redis there): the ticks must go to the test's own Redis, so the URL is kept
+    # here and each tick connects to it explicitly.
+    app.faults_broker_url = redis.url
+    return app
 
 
 def beat_tick(app) -> None:
-    app.send_task("notifications.tasks.sweep", queue="faults")
+    with app.connection_for_write(url=app.faults_broker_url) as connection:
+        app.send_task("notifications.tasks.sweep", queue="faults", connection=connection)
 
 
 _serial = iter(range(1, 1_000_000))
